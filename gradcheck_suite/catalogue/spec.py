@@ -1,0 +1,107 @@
+"""How one op is described: ``OpSpec`` and the input ``Domain``s it is checked on.
+
+An op is written once, against the torch API (``fn(ns, *tensors, **kwargs)`` where
+``ns`` is ``torch`` or an engine module mirroring it). Strategies, oracles, engines
+and reports all read these descriptions; nothing else lists ops.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import strategies as st
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Where an input's values are drawn from, without rejection sampling.
+
+    ``low <= x <= high``; with ``symmetric`` the magnitude is drawn from [low, high]
+    and the sign separately, which keeps values away from a pole at zero.
+    """
+
+    low: float
+    high: float
+    symmetric: bool = False
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.low < self.high:
+            raise ValueError(f"Domain needs low < high, got [{self.low}, {self.high}]")
+        if self.symmetric and self.low <= 0:
+            raise ValueError(f"a symmetric Domain needs a positive lower magnitude, got {self.low}")
+
+    def elements(self) -> st.SearchStrategy[float]:
+        magnitude = st.floats(self.low, self.high, allow_nan=False, allow_infinity=False)
+        if not self.symmetric:
+            return magnitude
+        return st.one_of(magnitude, magnitude.map(lambda x: -x))
+
+    def __str__(self) -> str:
+        interval = f"[{self.low:g}, {self.high:g}]"
+        return self.name or (f"±{interval}" if self.symmetric else interval)
+
+
+REAL = Domain(-3.0, 3.0, name="real")
+POSITIVE = Domain(0.25, 4.0, name="positive")
+NONZERO = Domain(0.25, 4.0, symmetric=True, name="nonzero")
+SMALL = Domain(-2.0, 2.0, name="small")
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """One catalogue entry: everything the suite needs to check an op.
+
+    - ``fn(ns, *tensors, **kwargs)``: the op written against the torch API.
+    - ``shapes``: a strategy of input shapes (a tuple with one shape per input).
+    - ``kwargs``: given the drawn shapes, a strategy of non-tensor arguments.
+    - ``domains``: one value domain per input.
+    - ``torch_fn`` / ``engine_fn``: the callables used on torch and on engines that
+      mirror torch's API; both default to ``fn`` bound to the respective module.
+    """
+
+    name: str
+    family: str
+    fn: Callable[..., Any]
+    shapes: st.SearchStrategy[tuple[Shape, ...]]
+    domains: tuple[Domain, ...]
+    kwargs: Callable[[tuple[Shape, ...]], st.SearchStrategy[dict]] = field(default=lambda shapes: st.just({}))
+    dtypes: tuple[str, ...] = ("float32", "float64")
+    doc: str = ""
+    torch_fn: Callable[..., Any] | None = None
+    engine_fn: Callable[..., Any] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name.replace("_", "").replace(".", "").isalnum():
+            raise ValueError(f"op name {self.name!r} must be letters, digits, '_' or '.'")
+
+    @property
+    def arity(self) -> int:
+        return len(self.domains)
+
+    def call_torch(self, torch_module: Any, *tensors: Any, **kwargs: Any) -> Any:
+        if self.torch_fn is not None:
+            return self.torch_fn(*tensors, **kwargs)
+        return self.fn(torch_module, *tensors, **kwargs)
+
+    def call_engine(self, module: Any, *tensors: Any, **kwargs: Any) -> Any:
+        if self.engine_fn is not None:
+            return self.engine_fn(*tensors, **kwargs)
+        return self.fn(module, *tensors, **kwargs)
+
+
+def op(name: str, family: str, fn: Callable[..., Any], shapes: Any, domains: Any, **rest: Any) -> OpSpec:
+    """Shorthand for catalogue modules: one domain may stand for all inputs."""
+    if isinstance(domains, Domain):
+        domains = (domains,)
+    return OpSpec(name=name, family=family, fn=fn, shapes=shapes, domains=tuple(domains), **rest)
+
+
+@functools.cache
+def no_kwargs(_shapes: tuple) -> st.SearchStrategy[dict]:
+    return st.just({})

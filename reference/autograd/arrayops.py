@@ -1,0 +1,51 @@
+"""Functions for backward formulas that work on NumPy arrays *and* on Tensors.
+
+A backward rule runs on plain arrays (the fast, usual case) or, with
+``create_graph=True``, on Tensors so that the backward itself is recorded.
+Operators and methods shared by both (``+ * / **``, ``@``, ``.reshape``,
+``.swapaxes``, ``.mT``, ``.sum(axis=, keepdims=)``) can be used directly; anything
+else goes through this module, which picks NumPy or the engine by argument type.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def _tensor_mode(*values: Any) -> bool:
+    return any(type(v) is not np.ndarray and hasattr(v, "grad_fn") for v in values)
+
+
+def where(cond: Any, a: Any, b: Any) -> Any:
+    """``cond`` is a mask (array, NumPy bool or Tensor); it is never differentiated."""
+    cond = data(cond)
+    if _tensor_mode(a, b):
+        import reference
+
+        return reference.where(reference.from_numpy(np.asarray(cond)), a, b)
+    return np.where(cond, a, b)
+
+
+def log(x: Any) -> Any:
+    if _tensor_mode(x):
+        return x.log()
+    return np.log(x)
+
+
+def exp(x: Any) -> Any:
+    if _tensor_mode(x):
+        return x.exp()
+    return np.exp(x)
+
+
+def permute(x: Any, dims: tuple) -> Any:
+    if _tensor_mode(x):
+        return x.permute(*dims)
+    return x.transpose(dims)
+
+
+def data(x: Any) -> Any:
+    """The raw array of a value (for masks and metadata, which are never differentiated)."""
+    return x._data if hasattr(x, "grad_fn") else x

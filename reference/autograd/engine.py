@@ -1,0 +1,275 @@
+"""The backward engine: iterative, dependency-counted, like torch's.
+
+1. Walk the graph from the roots and count, for every node, how many edges lead
+   into it (no recursion, so a 100,000-op chain is fine).
+2. Run nodes from a ready queue ordered by creation (newest first, as torch does);
+   a node runs once every consumer has delivered its gradient, summed in a buffer.
+3. Each gradient is brought to its input's shape and dtype (broadcast.to_input),
+   then either buffered for the next node or accumulated into a leaf's ``.grad``.
+4. Without ``retain_graph``, each node frees its saved values after it runs, so a
+   second backward fails exactly where a node needs a freed value.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from reference.autograd.broadcast import to_input
+from reference.autograd.graph import AccumulateGrad, Node, recording
+from reference.grad_mode import enable_grad, no_grad
+
+NOT_SCALAR_MESSAGE = "grad can be implicitly created only for scalar outputs"
+
+
+def _tensor_cls() -> type:
+    from reference.tensor import Tensor
+
+    return Tensor
+
+
+def _as_tuple(x: Any) -> tuple:
+    if x is None:
+        return ()
+    return (x,) if isinstance(x, _tensor_cls()) else tuple(x)
+
+
+def _initial_grads(outputs: tuple, grads: tuple, create_graph: bool) -> list:
+    """Root gradients: the given ones (shape-checked, cast), or ones for scalar outputs."""
+    tensor_cls = _tensor_cls()
+    if len(grads) != len(outputs):
+        grads = tuple(grads) + (None,) * (len(outputs) - len(grads))
+    result = []
+    for i, (out, g) in enumerate(zip(outputs, grads)):
+        if g is None:
+            if out.requires_grad and out._data.size != 1:
+                raise RuntimeError(NOT_SCALAR_MESSAGE)
+            arr = np.ones_like(out._data)
+            result.append(tensor_cls._make(arr) if create_graph else arr)
+            continue
+        if not isinstance(g, tensor_cls):
+            raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
+        if g.shape != out.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
+                f"output[{i}] has a shape of {out.shape}."
+            )
+        if create_graph:
+            result.append(g if g.dtype is out.dtype else g.to(out.dtype))
+        else:
+            result.append(g._data if g._data.dtype == out._data.dtype else g._data.astype(out._data.dtype))
+    return result
+
+
+def _roots(outputs: tuple) -> list[tuple[Node, int]]:
+    roots = []
+    for i, out in enumerate(outputs):
+        if not out.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        roots.append(out._edge())
+    return roots
+
+
+def backward(
+    tensors: Any,
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Any = None,
+) -> None:
+    """Accumulate gradients of ``tensors`` into leaves' ``.grad`` (torch.autograd.backward)."""
+    outputs = _as_tuple(tensors)
+    grads = _initial_grads(outputs, _as_tuple(grad_tensors) if grad_tensors is not None else (), create_graph)
+    roots = _roots(outputs)
+    only = None
+    if inputs is not None:
+        only = {id(t) for t in _as_tuple(inputs)}
+    keep = create_graph if retain_graph is None else retain_graph
+    execute(roots, grads, keep_graph=keep, create_graph=create_graph, accumulate_only=only)
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool | None = None,
+) -> tuple:
+    """Gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``."""
+    outs = _as_tuple(outputs)
+    ins = _as_tuple(inputs)
+    for t in ins:
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    grads = _initial_grads(outs, _as_tuple(grad_outputs) if grad_outputs is not None else (), create_graph)
+    roots = _roots(outs)
+    capture = {}
+    for i, t in enumerate(ins):
+        capture.setdefault(t._edge(), []).append(i)
+    keep = create_graph if retain_graph is None else retain_graph
+    captured = execute(roots, grads, keep_graph=keep, create_graph=create_graph, capture=capture)
+    tensor_cls = _tensor_cls()
+    result = []
+    for i in range(len(ins)):
+        g = captured.get(i)
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
+                    "Set allow_unused=True if this is the desired behavior."
+                )
+            result.append(None)
+        else:
+            result.append(g if isinstance(g, tensor_cls) else tensor_cls._make(np.array(g, copy=True)))
+    return tuple(result)
+
+
+def _dependencies(roots: Sequence[tuple[Node, int]]) -> dict[Node, int]:
+    deps: dict[Node, int] = {}
+    stack = [node for node, _ in roots]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for nxt, _ in node.next_functions:
+            if nxt is not None:
+                deps[nxt] = deps.get(nxt, 0) + 1
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+    return deps
+
+
+def execute(
+    roots: Sequence[tuple[Node, int]],
+    root_grads: Sequence[Any],
+    *,
+    keep_graph: bool,
+    create_graph: bool,
+    accumulate_only: set | None = None,
+    capture: dict | None = None,
+) -> dict[int, Any]:
+    """Run backward from ``roots``. With ``capture`` ({edge: [input indices]}), return the
+    gradients arriving at those edges instead of accumulating into leaves."""
+    task = _GraphTask(roots, root_grads, keep_graph, create_graph, accumulate_only, capture)
+    was_recording = recording.active
+    recording.active = create_graph
+    try:
+        with enable_grad() if create_graph else no_grad(), np.errstate(all="ignore"):
+            task.run()
+    finally:
+        recording.active = was_recording
+    return task.captured
+
+
+class _GraphTask:
+    """The state of one backward pass: dependency counts, gradient buffers, ready queue."""
+
+    def __init__(self, roots, root_grads, keep_graph, create_graph, accumulate_only, capture) -> None:
+        self.keep_graph = keep_graph
+        self.create_graph = create_graph
+        self.accumulate_only = accumulate_only
+        self.capture = capture
+        self.capture_nodes = {edge[0] for edge in capture} if capture else ()
+        self.captured: dict[int, Any] = {}
+        self.deps = _dependencies(roots)
+        self.buffers: dict[Node, list] = {}
+        for (node, nr), g in zip(roots, root_grads):
+            _add(self.buffers, node, nr, g)
+        self.ready: list = []
+        for node in self.buffers:
+            if self.deps.get(node, 0) == 0:
+                self._push(node)
+
+    def _push(self, node: Node) -> None:
+        heapq.heappush(self.ready, (-node._seq, id(node), node))  # newest node first
+
+    def run(self) -> None:
+        buffers = self.buffers
+        while self.ready:
+            node = heapq.heappop(self.ready)[2]
+            grads = buffers.pop(node)
+            if node in self.capture_nodes:
+                self._capture(node, grads)
+            if type(node) is AccumulateGrad:
+                if self.capture is None and (self.accumulate_only is None or id(node.variable) in self.accumulate_only):
+                    _accumulate(node.variable, grads[0])
+                continue
+            outs = _run_node(node, grads)
+            for (nxt, nr), g, meta in zip(node.next_functions, outs, node._input_meta):
+                if nxt is None:
+                    continue
+                if g is not None:
+                    _add(buffers, nxt, nr, to_input(g, meta[0], meta[1]))
+                self._release_edge(nxt)
+            if not self.keep_graph:
+                node._release()
+
+    def _capture(self, node: Node, grads: list) -> None:
+        for nr, g in enumerate(grads):
+            for i in self.capture.get((node, nr), ()):
+                self.captured[i] = g
+
+    def _release_edge(self, node: Node) -> None:
+        """One consumer of ``node`` is done; run it when all are. A node that received no
+        gradient at all is skipped, releasing its own inputs in turn."""
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            self.deps[n] -= 1
+            if self.deps[n]:
+                continue
+            if n in self.buffers:
+                self._push(n)
+            else:
+                stack.extend(nxt for nxt, _ in n.next_functions if nxt is not None)
+
+
+def _run_node(node: Node, grads: list) -> tuple:
+    if len(grads) > 1 and any(g is None for g in grads):
+        grads = _materialize(node, grads)
+    outs = node._backward(grads)
+    if len(outs) != len(node.next_functions):
+        raise RuntimeError(
+            f"function {node.name()} returned an incorrect number of gradients "
+            f"(expected {len(node.next_functions)}, got {len(outs)})"
+        )
+    return outs
+
+
+def _materialize(node: Node, grads: list) -> list:
+    """Multi-output nodes receive zeros for outputs that got no gradient."""
+    shapes = node.__dict__.get("output_meta")
+    if shapes is None:
+        raise RuntimeError(f"{node.name()} received no gradient for one of its outputs")
+    return [np.zeros(s, d) if g is None else g for g, (s, d) in zip(grads, shapes)]
+
+
+def _add(buffers: dict, node: Node, nr: int, g: Any) -> None:
+    buf = buffers.get(node)
+    if buf is None:
+        buf = [None] * _num_outputs(node)
+        buffers[node] = buf
+    buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+
+def _num_outputs(node: Node) -> int:
+    meta = node.__dict__.get("output_meta") if type(node) is not AccumulateGrad else None
+    return len(meta) if meta else 1
+
+
+def _accumulate(leaf: Any, g: Any) -> None:
+    """Add ``g`` into ``leaf.grad``: in place when possible, as torch does."""
+    tensor_cls = _tensor_cls()
+    if isinstance(g, tensor_cls):  # create_graph: .grad itself becomes differentiable
+        leaf._grad = g if leaf._grad is None else leaf._grad + g
+        return
+    if leaf._grad is None:
+        leaf._grad = tensor_cls._make(np.array(g, dtype=leaf._data.dtype, copy=True))
+    elif leaf._grad.requires_grad or not leaf._grad._data.flags.writeable:
+        leaf._grad = tensor_cls._make(leaf._grad._data + g)
+    else:
+        leaf._grad._data += g

@@ -1,0 +1,168 @@
+"""``Function``: an operation's forward and backward, side by side, and ``apply``,
+which runs the forward and records a graph node when a gradient will be needed.
+
+An op is written like a torch custom Function, on NumPy arrays::
+
+    class Mul(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            ctx.save_for_backward(a, b)
+            return a * b
+
+        @staticmethod
+        def backward(ctx, grad):
+            a, b = ctx.saved_tensors
+            return grad * b, grad * a
+
+Backward returns one gradient per input, in the *output's* broadcast shape and
+dtype: the engine reduces it to each input's shape and dtype in one place
+(engine.reduce_to_input), so no op undoes broadcasting by itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from reference import dtypes
+from reference.autograd.graph import Node, node_type
+from reference.grad_mode import is_grad_enabled
+
+# Promotion policies an op may declare.
+SAME = "same"  # inputs must already agree (no promotion); result has the input dtype
+COMMON = "common"  # torch's result_type over tensors and scalars
+FLOAT = "float"  # like COMMON, then integers and bools become the default float dtype
+
+
+class Function:
+    """Base class of every op. Subclasses define ``forward`` and ``backward``."""
+
+    promotion: str = SAME
+    node_name: str = ""
+
+    @staticmethod
+    def forward(ctx: Node, *args: Any, **kwargs: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Node, *grads: Any) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs: Any, **kwargs: Any) -> Any:
+        return apply(cls, cls.node_name, inputs, **kwargs)
+
+
+def _result_dtype(policy: str, inputs: tuple) -> dtypes.dtype | None:
+    from reference.tensor import Tensor
+
+    tensors = []
+    scalars = []
+    for x in inputs:
+        if isinstance(x, Tensor):
+            tensors.append((x.dtype, x._data.ndim == 0))
+        elif x is not None:
+            scalars.append(x)
+    result = dtypes.result_type(tensors, tuple(scalars))
+    if policy == FLOAT and not result.is_floating_point:
+        result = dtypes.get_default_dtype()
+    return result
+
+
+def apply(fn: type[Function], name: str, inputs: tuple, **kwargs: Any) -> Any:
+    """Run ``fn.forward`` on the inputs' arrays; record node ``name`` if a gradient is needed.
+
+    ``inputs`` are the op's differentiable operands in torch's order: Tensors, or
+    Python scalars (recorded as ``(None, 0)`` edges, like torch's wrapped numbers).
+    ``kwargs`` are non-differentiable parameters passed to forward unchanged.
+    """
+    from reference.tensor import Tensor
+
+    needs_grad = False
+    same_dtype = True
+    first_dtype = None
+    for x in inputs:
+        if isinstance(x, Tensor):
+            if x.requires_grad:
+                needs_grad = True
+            if first_dtype is None:
+                first_dtype = x._data.dtype
+            elif x._data.dtype != first_dtype:
+                same_dtype = False
+    needs_grad = needs_grad and is_grad_enabled()
+
+    # Fast path: tensors that already share a float dtype need no cast, whatever the
+    # Python scalars beside them (a scalar never widens a float tensor in torch).
+    if fn.promotion == SAME or (same_dtype and first_dtype is not None and first_dtype.kind == "f"):
+        arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+    else:
+        target = _result_dtype(fn.promotion, inputs).np
+        arrays = [
+            (x._data if x._data.dtype == target else x._data.astype(target)) if isinstance(x, Tensor) else x
+            for x in inputs
+        ]
+
+    node = node_type(fn, name)()
+    out = fn.forward(node, *arrays, **kwargs)
+    if type(out) is tuple:
+        return _wrap_outputs(node, out, inputs, arrays, needs_grad)
+    if type(out) is not np.ndarray:  # NumPy returns scalars for 0-d results
+        out = _as_array(node, out)
+    if not needs_grad or out.dtype.kind != "f":
+        return Tensor._make(out)
+    _connect(node, inputs, arrays, (out,))
+    return Tensor._make(out, node, 0)
+
+
+def _wrap_outputs(node: Node, outs: tuple, inputs: tuple, arrays: list, needs_grad: bool) -> tuple:
+    from reference.tensor import Tensor
+
+    outs = tuple(o if type(o) is np.ndarray else _as_array(node, o) for o in outs)
+    if needs_grad:
+        _connect(node, inputs, arrays, outs)
+        node.output_meta = tuple((o.shape, o.dtype) for o in outs)
+        return tuple(Tensor._make(o, node, i) if o.dtype.kind == "f" else Tensor._make(o) for i, o in enumerate(outs))
+    return tuple(Tensor._make(o) for o in outs)
+
+
+def _connect(node: Node, inputs: tuple, arrays: list, outs: tuple) -> None:
+    """Fill in where each input's gradient goes, the shape/dtype it must arrive in, and
+    where each saved array came from (so create_graph can differentiate through it)."""
+    from reference.tensor import Tensor
+
+    if node._saved:
+        node._sources = tuple(_source(v, inputs, arrays, outs) for v in node._saved)
+
+    edges = []
+    meta = []
+    for x in inputs:
+        if isinstance(x, Tensor) and x.requires_grad:
+            edges.append(x._edge())
+            meta.append((x._data.shape, x._data.dtype))
+        else:
+            edges.append((None, 0))
+            meta.append(None)
+    node.next_functions = tuple(edges)
+    node._input_meta = tuple(meta)
+
+
+def _as_array(node: Node, value: Any) -> np.ndarray:
+    """Turn a NumPy scalar result into a 0-d array, also where forward saved it."""
+    arr = np.asarray(value)
+    if node._saved:
+        node._saved = tuple(arr if v is value else v for v in node._saved)
+    return arr
+
+
+def _source(value: Any, inputs: tuple, arrays: list, outs: tuple) -> Any:
+    """The input Tensor or output index a saved array is, else None (a constant)."""
+    from reference.tensor import Tensor
+
+    for x, a in zip(inputs, arrays):
+        if value is a:
+            return x if isinstance(x, Tensor) else None
+    for i, o in enumerate(outs):
+        if value is o:
+            return i
+    return None

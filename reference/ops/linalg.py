@@ -1,0 +1,192 @@
+"""Matrix products: dot, mv, mm, bmm, and matmul composed from them the way torch
+composes it, so ``grad_fn`` chains carry torch's node names (MmBackward0,
+UnsafeViewBackward0 over BmmBackward0, ...)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from reference.autograd.function import Function, apply
+from reference.ops import shape as shapes
+
+
+def _same_dtype(a, b, name: str = "m1 and m2") -> None:
+    if a._data.dtype != b._data.dtype:
+        short = {"float32": "float", "float64": "double", "int64": "long"}
+        da, db = (short.get(x._data.dtype.name, x._data.dtype.name) for x in (a, b))
+        raise RuntimeError(f"expected {name} to have the same dtype, but got: {da} != {db}")
+
+
+class Dot(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.dot(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g * b, g * a
+
+
+class Mv(Function):
+    @staticmethod
+    def forward(ctx, m, v):
+        ctx.save_for_backward(m, v)
+        return m @ v
+
+    @staticmethod
+    def backward(ctx, g):
+        m, v = ctx.saved_tensors
+        return g.reshape((-1, 1)) * v.reshape((1, -1)), m.mT @ g
+
+
+class Mm(Function):  # also bmm: the same rule on a batch of matrices
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a @ b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g @ b.mT, a.mT @ g
+
+
+def dot(input, other):
+    if input._data.ndim != 1 or other._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors")
+    if input._data.shape != other._data.shape:
+        n1, n2 = input._data.size, other._data.size
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{n1}] and src [{n2}] to have the same number "
+            f"of elements, but got {n1} and {n2} elements respectively"
+        )
+    _same_dtype(input, other, "both vectors")
+    return apply(Dot, "DotBackward0", (input, other))
+
+
+def mv(input, vec):
+    if input._data.ndim != 2 or vec._data.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input._data.ndim}, {vec._data.ndim}")
+    if input._data.shape[1] != vec._data.shape[0]:
+        r, c = input._data.shape
+        raise RuntimeError(f"size mismatch, got input ({r}), mat ({r}x{c}), vec ({vec._data.shape[0]})")
+    _same_dtype(input, vec)
+    return apply(Mv, "MvBackward0", (input, vec))
+
+
+def mm(input, mat2):
+    if input._data.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if mat2._data.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    (n, k1), (k2, m) = input._data.shape, mat2._data.shape
+    if k1 != k2:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({n}x{k1} and {k2}x{m})")
+    _same_dtype(input, mat2)
+    return apply(Mm, "MmBackward0", (input, mat2))
+
+
+def bmm(input, mat2):
+    if input._data.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2._data.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    (b, _, k), (b2, k2, _) = input._data.shape, mat2._data.shape
+    if (b2, k2) != (b, k):
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {k}] but got: [{b2}, {k2}]."
+        )
+    _same_dtype(input, mat2)
+    return apply(Mm, "BmmBackward0", (input, mat2))
+
+
+def _should_fold(t1, t2) -> bool:
+    """torch folds an N-d @ (1-d or 2-d) product into one mm/mv when it can do so without a
+    copy, or when the smaller operand requires grad (to keep its gradient small)."""
+    larger_first = t1._data.ndim >= t2._data.ndim
+    big, small = (t1, t2) if larger_first else (t2, t1)
+    if not (big._data.ndim >= 3 and small._data.ndim <= 2):
+        return False
+    if small.requires_grad:
+        return True
+    if t1._data.ndim == 2:
+        return False
+    folded = big._data if larger_first else np.swapaxes(big._data, -1, -2)
+    if folded.size == 0:
+        return True
+    strides, shape = folded.strides, folded.shape
+    return all(strides[i] == strides[i + 1] * shape[i + 1] for i in range(folded.ndim - 2))
+
+
+def matmul(input, other):
+    d1, d2 = input._data.ndim, other._data.ndim
+    if d1 == 0 or d2 == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {d1}D and {d2}D")
+    if d1 == 1 and d2 == 1:
+        return dot(input, other)
+    if d1 == 2 and d2 == 1:
+        return mv(input, other)
+    if d1 == 1 and d2 == 2:  # torch's in-place squeeze_ names its node SqueezeBackward4
+        return apply(shapes.Squeeze, "SqueezeBackward4", (mm(shapes.unsqueeze(input, 0), other),), axes=(0,))
+    if d1 == 2 and d2 == 2:
+        return mm(input, other)
+    if _should_fold(input, other):
+        return _folded(input, other)
+    return _batched(input, other)
+
+
+def _folded(input, other):
+    transpose = other._data.ndim > input._data.ndim
+    t1 = shapes.mT(other) if transpose else input
+    t2 = (shapes.t(input) if input._data.ndim == 2 else input) if transpose else other
+    out_shape = t1._data.shape[:-1]
+    folded = shapes.reshape(t1, math.prod(out_shape), t1._data.shape[-1])
+    if t2._data.ndim == 2:
+        out = shapes._unsafe_view(mm(folded, t2), (*out_shape, t2._data.shape[1]))
+        return shapes.contiguous(shapes.mT(out)) if transpose else out
+    return shapes._unsafe_view(mv(folded, t2), out_shape)
+
+
+def _batched(input, other):
+    d1, d2 = input._data.ndim, other._data.ndim
+    s1, s2 = input._data.shape, other._data.shape
+    n = s1[-2] if d1 > 1 else 1
+    m1 = s1[-1]
+    m2 = s2[-2] if d2 > 1 else s2[0]
+    p = s2[-1] if d2 > 1 else 1
+    batch1, batch2 = s1[: max(d1 - 2, 0)], s2[: max(d2 - 2, 0)]
+    if d1 == 3 and d2 == 3 and batch1[0] != batch2[0]:  # torch squeezes a grad-requiring batch of 1
+        if batch1[0] == 1 and input.requires_grad:
+            return matmul(shapes.squeeze(input, 0), other)
+        if batch2[0] == 1 and other.requires_grad:
+            return matmul(input, shapes.squeeze(other, 0))
+    try:
+        batch = np.broadcast_shapes(batch1, batch2)
+    except ValueError:
+        raise RuntimeError(
+            f"The size of tensor a ({batch1}) must match the size of tensor b ({batch2}) at non-singleton dimension"
+        ) from None
+    if m1 != m2:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{math.prod(batch)}, {m1}] "
+            f"but got: [{math.prod(batch)}, {m2}]."
+        )
+    nb = math.prod(batch)
+    a = shapes.reshape(shapes.expand(input, *batch, n, m1), nb, n, m1)
+    if d2 == 1:
+        b = shapes.unsqueeze(shapes.reshape(shapes.expand(other, *batch, m2), nb, m2), 2)
+    else:
+        b = shapes.reshape(shapes.expand(other, *batch, m2, p), nb, m2, p)
+    out_shape = tuple(batch) + ((n,) if d1 > 1 else ()) + ((p,) if d2 > 1 else ())
+    product = bmm(a, b)
+    if d2 == 1:
+        product = shapes.squeeze(product, -1)
+    return shapes._unsafe_view(product, out_shape)
+
+
+def rmatmul(input, other):
+    return matmul(other, input)

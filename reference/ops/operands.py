@@ -1,0 +1,80 @@
+"""Normalising op arguments: scalars, dims and shapes, with torch's error messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from reference import dtypes
+
+
+def operand(x: Any) -> Any:
+    """A Tensor, or a Python scalar (torch treats both Python and NumPy scalars as "wrapped
+    numbers" that never widen a float tensor); arrays and lists become Tensors."""
+    from reference.tensor import Tensor
+
+    if isinstance(x, (Tensor, bool, int, float)):
+        return x
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, (np.ndarray, list, tuple)):
+        from reference.creation import tensor
+
+        return tensor(x)
+    raise TypeError(f"unsupported operand of type {type(x).__name__}; expected a Tensor or a number")
+
+
+def scalar_promoted(t: Any, scalar: Any) -> Any:
+    """``t`` cast to the dtype torch computes ``t op scalar`` in (only int/bool tensors change,
+    and those never require grad, so the cast is invisible to autograd)."""
+    if t._data.dtype.kind == "f":
+        return t
+    target = dtypes.result_type([(t.dtype, t._data.ndim == 0)], (scalar,))
+    if target.np == t._data.dtype:
+        return t
+    return type(t)._make(t._data.astype(target.np))
+
+
+def dim_range_error(dim: int, ndim: int) -> IndexError:
+    lo, hi = (-ndim, ndim - 1) if ndim > 0 else (-1, 0)
+    return IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
+
+
+def normalize_dim(dim: int, ndim: int) -> int:
+    """A dim in [-ndim, ndim) (or [-1, 0] for a 0-d tensor) as a non-negative index."""
+    size = max(ndim, 1)
+    if not -size <= dim < size:
+        raise dim_range_error(dim, ndim)
+    return dim % size
+
+
+def normalize_dims(dim: Any, ndim: int) -> tuple[int, ...]:
+    """A dim or sequence of dims as sorted non-negative axes; ``None`` or ``()`` means all."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (int, np.integer)):
+        dims = (int(dim),)
+    else:
+        dims = tuple(int(d) for d in dim)
+        if not dims:
+            return tuple(range(ndim))
+    seen = set()
+    out = []
+    for d in dims:
+        n = normalize_dim(d, ndim)
+        if n in seen:
+            raise RuntimeError(f"dim {n} appears multiple times in the list of dims")
+        seen.add(n)
+        out.append(n)
+    return tuple(sorted(n for n in out if n < ndim))
+
+
+def shape_args(args: tuple) -> tuple[int, ...]:
+    """``f(2, 3)`` or ``f((2, 3))`` or ``f([2, 3])`` -> ``(2, 3)``."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = tuple(args[0])
+    try:
+        return tuple(int(a) for a in args)
+    except (TypeError, ValueError):
+        raise TypeError(f"size must be a sequence of ints, but got {args!r}") from None

@@ -1,0 +1,267 @@
+"""``Tensor``: a NumPy array plus the autograd state torch keeps beside it.
+
+The class holds state and the user-facing protocol (flags, ``.grad``, printing,
+conversions). Operations live in ``reference.ops`` and are bound as methods in
+the table at the bottom of this file.
+"""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+from typing import Any
+
+import numpy as np
+
+from reference import dtypes
+from reference.autograd.graph import AccumulateGrad, Node
+from reference.size import Size
+
+NON_LEAF_FLAG_MESSAGE = (
+    "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+    "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
+)
+INT_REQUIRES_GRAD_MESSAGE = "only Tensors of floating point dtype can require gradients"
+NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
+    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
+    "github.com/pytorch/pytorch/pull/30531 for more information."
+)
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it."""
+
+    __slots__ = (
+        "__weakref__",
+        "_accumulator",
+        "_data",
+        "_grad",
+        "_output_nr",
+        "_requires_grad",
+        "_retains_grad",
+        "grad_fn",
+    )
+
+    def __init__(self, data: Any = (), *, dtype: Any = None, requires_grad: bool = False) -> None:
+        from reference.creation import as_array
+
+        self._init(as_array(data, dtype), None, 0)
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def _init(self, array: np.ndarray, grad_fn: Node | None, output_nr: int) -> None:
+        self._data = array
+        self.grad_fn = grad_fn
+        self._output_nr = output_nr
+        self._requires_grad = False
+        self._grad = None
+        self._accumulator = None
+        self._retains_grad = False
+
+    @classmethod
+    def _make(cls, array: np.ndarray, grad_fn: Node | None = None, output_nr: int = 0) -> Tensor:
+        """Wrap an array without copying or validation (the engine's constructor)."""
+        t = object.__new__(cls)
+        t._init(array, grad_fn, output_nr)
+        return t
+
+    # -- autograd flags ------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad or self.grad_fn is not None
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(NON_LEAF_FLAG_MESSAGE)
+            return self
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError(INT_REQUIRES_GRAD_MESSAGE)
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def grad(self) -> Tensor | None:
+        if self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}"
+                )
+            if value.shape != self.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+            if value.dtype is not self.dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+        self._grad = value
+
+    def _edge(self) -> tuple[Node, int]:
+        """Where a gradient for this tensor goes: its grad_fn, or its leaf accumulator."""
+        if self.grad_fn is not None:
+            return (self.grad_fn, self._output_nr)
+        acc = self._accumulator() if self._accumulator is not None else None
+        if acc is None:
+            acc = AccumulateGrad(self)
+            self._accumulator = weakref.ref(acc)  # the graph owns it; no reference cycle
+        return (acc, 0)
+
+    def backward(
+        self,
+        gradient: Tensor | None = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Any = None,
+    ) -> None:
+        """Accumulate d(self)/d(leaf) . gradient into every leaf's ``.grad``."""
+        from reference.autograd.engine import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's data, cut off from the graph."""
+        return Tensor._make(self._data)
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self) -> Tensor:
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data = value._data
+
+    # -- metadata ------------------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[dim]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndim = property(dim)
+
+    def numel(self) -> int:
+        return self._data.size
+
+    nelement = numel
+
+    @property
+    def dtype(self) -> dtypes.dtype:
+        return dtypes.from_numpy(self._data.dtype)
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    # -- conversions ---------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def item(self) -> Any:
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self) -> Any:
+        return self._data.tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data.reshape(()))
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        from reference.printing import tensor_repr
+
+        return tensor_repr(
+            self._data,
+            dtype=self.dtype.name,
+            default_dtype=dtypes.get_default_dtype().name,
+            grad_fn=type(self.grad_fn).__name__ if self.grad_fn is not None else None,
+            requires_grad=self._requires_grad,
+        )
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
+
+
+# Method table: Tensor methods and operators are the functions of reference.ops.
+from reference import ops as _ops  # noqa: E402 - ops import Tensor, so they come after it
+
+_METHODS = {
+    # arithmetic
+    "add": _ops.add, "__add__": _ops.add, "__radd__": _ops.add,
+    "sub": _ops.sub, "__sub__": _ops.sub, "__rsub__": _ops.rsub,
+    "mul": _ops.mul, "__mul__": _ops.mul, "__rmul__": _ops.mul,
+    "div": _ops.div, "__truediv__": _ops.div, "__rtruediv__": _ops.rdiv,
+    "pow": _ops.pow, "__pow__": _ops.pow, "__rpow__": _ops.rpow,
+    "neg": _ops.neg, "__neg__": _ops.neg,
+    "exp": _ops.exp, "log": _ops.log, "tanh": _ops.tanh,
+    "matmul": _ops.matmul, "__matmul__": _ops.matmul, "__rmatmul__": _ops.rmatmul,
+    "mm": _ops.mm, "mv": _ops.mv, "dot": _ops.dot, "bmm": _ops.bmm,
+    # comparisons (bool results, no gradient)
+    "eq": _ops.eq, "__eq__": _ops.eq, "ne": _ops.ne, "__ne__": _ops.ne,
+    "lt": _ops.lt, "__lt__": _ops.lt, "le": _ops.le, "__le__": _ops.le,
+    "gt": _ops.gt, "__gt__": _ops.gt, "ge": _ops.ge, "__ge__": _ops.ge,
+    # reductions
+    "sum": _ops.sum, "mean": _ops.mean, "norm": _ops.norm, "all": _ops.all, "any": _ops.any,
+    # shape
+    "reshape": _ops.reshape, "view": _ops.view, "transpose": _ops.transpose, "swapaxes": _ops.transpose,
+    "t": _ops.t, "permute": _ops.permute, "unsqueeze": _ops.unsqueeze, "squeeze": _ops.squeeze,
+    "expand": _ops.expand, "broadcast_to": _ops.broadcast_to, "contiguous": _ops.contiguous,
+    # dtype and copies
+    "to": _ops.to, "double": _ops.double, "float": _ops.float, "clone": _ops.clone,
+}  # fmt: skip
+for _name, _fn in _METHODS.items():
+    setattr(Tensor, _name, _fn)
+Tensor.T = property(_ops.T)
+Tensor.mT = property(_ops.mT)
