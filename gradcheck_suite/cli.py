@@ -11,6 +11,7 @@ import argparse
 import datetime as _dt
 import os
 import platform
+import signal
 import sys
 import traceback
 from collections import Counter
@@ -40,24 +41,23 @@ def _dtypes(value: str) -> list[str]:
     return chosen
 
 
-def _positive(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {value!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {n}")
-    return n
+def _whole_number(low: int, high: int, what: str):
+    """An argparse type: an integer in [low, high], with a message that says so."""
+
+    def parse(value: str) -> int:
+        try:
+            n = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {value!r}") from None
+        if not low <= n <= high:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {n}")
+        return n
+
+    return parse
 
 
-def _seed(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number seed, got {value!r}") from None
-    if not 0 <= n < 2**63:
-        raise argparse.ArgumentTypeError(f"seed must be between 0 and 2**63 - 1, got {n}")
-    return n
+_positive = _whole_number(1, 10**9, "a positive whole number")
+_seed = _whole_number(0, 2**63 - 1, "a whole number seed between 0 and 2**63 - 1")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -171,6 +171,7 @@ def _run(args: argparse.Namespace) -> int:
             )
 
     interrupted = False
+    previous = signal.signal(signal.SIGTERM, _terminate)  # a kill writes reports too
     try:
         runner.run(
             ops,
@@ -185,6 +186,8 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         interrupted = True
         print("\ninterrupted: writing reports from the checks completed so far", file=sys.stderr)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if args.deterministic:
         for r in records:
             r.duration_ms = float("nan")
@@ -199,6 +202,10 @@ def _run(args: argparse.Namespace) -> int:
     if interrupted:
         return EXIT_INTERRUPTED
     return EXIT_FAILURES if any(r.failed for r in records) else EXIT_OK
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _meta(args, engine, ops, run_id, started, interrupted, torch_info) -> dict:

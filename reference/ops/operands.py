@@ -14,10 +14,10 @@ def operand(x: Any) -> Any:
     numbers" that never widen a float tensor); arrays and lists become Tensors."""
     from reference.tensor import Tensor
 
+    if isinstance(x, np.generic):  # before float: np.float64 is a float subclass
+        return x.item()
     if isinstance(x, (Tensor, bool, int, float)):
         return x
-    if isinstance(x, np.generic):
-        return x.item()
     if isinstance(x, (np.ndarray, list, tuple)):
         from reference.creation import tensor
 

@@ -77,11 +77,14 @@ def view(input, *shape):
 
 
 def reshape(input, *shape):
-    """A view when the layout allows (ViewBackward0), else a copy (CloneBackward0 then
-    UnsafeViewBackward0), exactly the nodes torch records."""
+    """The nodes torch records: a view of a contiguous tensor (ViewBackward0), an alias of
+    a strided one that can be viewed (ReshapeAliasBackward0), else a copy (CloneBackward0
+    then UnsafeViewBackward0)."""
     shape = _infer_shape(shape_args(shape), input._data.size)
-    if _viewable(input._data, shape):
+    if input._data.flags.c_contiguous:
         return apply(View, "ViewBackward0", (input,), shape=shape)
+    if _viewable(input._data, shape):
+        return apply(View, "ReshapeAliasBackward0", (input,), shape=shape)
     copied = apply(Clone, "CloneBackward0", (input,))
     return apply(View, "UnsafeViewBackward0", (copied,), shape=shape)
 
