@@ -56,9 +56,8 @@ def main() -> None:
         f"{'elements':>9} {'reference':>12} {'torch':>12} {'ratio':>7}   (median of {args.repeat}, forward + backward)"
     )
     for r in rows:
-        print(
-            f"{r['elements']:>9} {r['reference_us_per_op']:>9.2f} us {r['torch_us_per_op']:>9.2f} us {r['ratio']:>6.2f}x"
-        )
+        ref, tor = r["reference_us_per_op"], r["torch_us_per_op"]
+        print(f"{r['elements']:>9} {ref:>9.2f} us {tor:>9.2f} us {r['ratio']:>6.2f}x")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"torch_version": torch.__version__, "rows": rows}, f, indent=2)

@@ -39,7 +39,7 @@ class CaseIds:
 def _attempt(fn: Callable, *args):
     try:
         return fn(*args), None
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any error of an engine is a finding
         return None, exc
 
 

@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"gradcheck-suite: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
         if args.debug:
             traceback.print_exc()
         else:

@@ -33,7 +33,7 @@ def _run(source: str, module, monkeypatch, draws: list) -> tuple[list[str], dict
     out = io.StringIO()
     namespace: dict = {"__name__": "__main__"}
     with contextlib.redirect_stdout(out):
-        exec(compile(source, str(SCRIPT), "exec"), namespace)  # noqa: S102 - running the example is the test
+        exec(compile(source, str(SCRIPT), "exec"), namespace)  # running the example is the test
     return [ADDRESS.sub(" at 0x...>", line) for line in out.getvalue().splitlines()], namespace
 
 
@@ -69,8 +69,8 @@ def test_tutorial_values_flags_and_nodes_match(runs, same):
 
 def test_tutorial_known_figures(runs):
     """The figures the tutorial itself quotes."""
-    ref_lines, ref_ns, *_ = runs
-    assert "tensor([[4.5000, 4.5000],\n        [4.5000, 4.5000]])".split("\n")[0] in ref_lines
+    ref_lines, *_ = runs
+    assert "tensor([[4.5000, 4.5000]," in ref_lines
     assert "tensor(27., grad_fn=<MeanBackward0>)" in " ".join(ref_lines)
     assert "<AddBackward0 object at 0x...>" in ref_lines
     assert "<SumBackward0 object at 0x...>" in ref_lines
