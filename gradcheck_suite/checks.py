@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import traceback
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,6 +62,12 @@ class CaseChecker:
         for r in records:
             r.duration_ms = ms
         return records
+
+    def harness_error(self, case: Case, ids: CaseIds, exc: BaseException) -> Record:
+        """The record for a case the checker itself crashed on (a bug of ours)."""
+        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=6))
+        verdict = ("harness-error", "the checker raised while checking this case")
+        return self._record(case, ids, "forward", verdict, detail=tb[-1500:])
 
     def _record(
         self,

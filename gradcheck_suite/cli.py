@@ -28,7 +28,11 @@ class UsageError(Exception):
 
 
 def _csv_list(value: str) -> list[str]:
-    return [v.strip() for v in value.split(",") if v.strip()]
+    """A comma list without blanks or repeats; an empty list is an error."""
+    items = list(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
+    if not items:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list of names, got {value!r}")
+    return items
 
 
 def _dtypes(value: str) -> list[str]:
@@ -90,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     run.add_argument("--quiet", action="store_true", help="no progress lines")
 
-    sub.add_parser("list", help="list the ops in the catalogue")
+    listing = sub.add_parser("list", help="list the ops in the catalogue")
+    for p in (run, listing):  # --debug also after the subcommand
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 
@@ -198,7 +204,7 @@ def _run(args: argparse.Namespace) -> int:
         paths = write_reports(records, meta, out_dir)
     except OSError as exc:
         raise UsageError(f"cannot write reports to {out_dir}: {exc}") from None
-    _summary(records, paths)
+    _summary(records, paths, interrupted)
     if interrupted:
         return EXIT_INTERRUPTED
     return EXIT_FAILURES if any(r.failed for r in records) else EXIT_OK
@@ -236,11 +242,13 @@ def _meta(args, engine, ops, run_id, started, interrupted, torch_info) -> dict:
     }
 
 
-def _summary(records: list, paths: dict) -> None:
+def _summary(records: list, paths: dict, interrupted: bool) -> None:
     verdicts = Counter(r.verdict for r in records)
     failing = Counter(r.op for r in records if r.failed)
     ops = {r.op for r in records}
     status = "FAIL" if failing else "PASS"
+    if interrupted:
+        status = f"INTERRUPTED ({status.lower()} so far)"
     counts = ", ".join(f"{v} {n}" for v, n in sorted(verdicts.items()))
     print(f"{status}: {len(records)} checks of {len(ops)} ops ({counts or 'nothing ran'})")
     for op, n in failing.most_common():

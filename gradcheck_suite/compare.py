@@ -46,7 +46,7 @@ def compare(actual: np.ndarray, expected: np.ndarray, tol: np.ndarray) -> Compar
         diff = np.where(same_nonfinite, 0.0, np.abs(a - e))
         diff = np.where(np.isnan(diff), math.inf, diff)  # nan on one side only
         score = np.where(diff == 0, 0.0, diff / np.where(tol > 0, tol, math.inf))
-        score = np.where((diff > 0) & (tol <= 0), math.inf, score)
+        score = np.where((diff > 0) & ~(tol > 0), math.inf, score)  # a zero or nan tolerance allows nothing
         rel = diff / np.maximum(np.abs(e), np.finfo(np.float64).tiny)
     flat = int(np.argmax(score))
     worst = np.unravel_index(flat, a.shape)

@@ -41,7 +41,7 @@ COLUMNS: dict[str, str] = {
     "dtype": "dtype the engine and torch computed in (finite differences always use float64)",
     "shapes": "JSON list of input shapes",
     "kwargs": "JSON object of the op's non-tensor arguments",
-    "seed": "hypothesis seed of this op/dtype's stream; with `example` it replays the case",
+    "seed": "the run's --seed; each op/dtype stream is seeded from it, so with `example` it replays the case",
     "example": "index of the case within its op/dtype stream",
     "max_abs_err": "largest absolute difference between the two sides compared",
     "max_rel_err": "largest difference relative to the reference value's magnitude",

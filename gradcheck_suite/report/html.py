@@ -192,6 +192,7 @@ def build_context(frame: pd.DataFrame, meta: dict) -> dict[str, Any]:
         "run_id": meta.get("run_id") or ", ".join(sorted(set(frame["run_id"]))),
         "status": "empty" if frame.empty else "fail" if failing.any() else "pass",
         "failing": int(failing.sum()),
+        "interrupted": bool(meta.get("interrupted")),
         "counts": {
             "cases": len(frame[["op", "dtype", "seed", "example"]].drop_duplicates()),
             "checks": len(frame),

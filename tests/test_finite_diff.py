@@ -1,0 +1,161 @@
+"""Finite differences: accuracy on functions with known gradients, honest error estimates,
+directional derivatives, and the switch between the full gradient and random directions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from gradcheck_suite.oracles import finite_diff as fd
+
+Terms = Callable[[list[np.ndarray]], np.ndarray]
+
+
+def phi_of(terms: Terms):
+    """phi(xs) -> (sum of the terms, sum of their magnitudes), the oracle's phi protocol."""
+
+    def phi(xs):
+        t = np.asarray(terms(xs), dtype=np.float64)
+        return float(np.sum(t)), float(np.sum(np.abs(t)))
+
+    return phi
+
+
+rng = np.random.default_rng(2024)
+X = rng.uniform(-2.0, 2.0, (3, 4))
+Y = rng.uniform(-2.0, 2.0, (3, 4))
+A, B, V = rng.standard_normal((3, 4)), rng.standard_normal((4, 2)), rng.standard_normal((3, 2))
+W = rng.standard_normal((3, 4))
+
+# name -> (terms of phi, analytic gradient, inputs)
+KNOWN = {
+    "cubic polynomial": (
+        lambda xs: xs[0] ** 3 - 2 * xs[0] ** 2 + xs[0] - 7,
+        lambda xs: [3 * xs[0] ** 2 - 4 * xs[0] + 1],
+        [X],
+    ),
+    "quintic, large inputs": (
+        lambda xs: 0.01 * xs[0] ** 5,
+        lambda xs: [0.05 * xs[0] ** 4],
+        [rng.uniform(-40.0, 40.0, (5,))],
+    ),
+    "weighted exp": (lambda xs: W * np.exp(xs[0]), lambda xs: [W * np.exp(xs[0])], [X]),
+    "sin*cos of two inputs": (
+        lambda xs: np.sin(xs[0]) * np.cos(xs[1]),
+        lambda xs: [np.cos(xs[0]) * np.cos(xs[1]), -np.sin(xs[0]) * np.sin(xs[1])],
+        [X, Y],
+    ),
+    "matrix product": (lambda xs: V * (xs[0] @ xs[1]), lambda xs: [V @ xs[1].T, xs[0].T @ V], [A, B]),
+    "0-d input": (
+        lambda xs: np.exp(xs[0]) * np.sin(xs[0]),
+        lambda xs: [np.exp(xs[0]) * (np.sin(xs[0]) + np.cos(xs[0]))],
+        [np.array(0.7)],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(KNOWN))
+def test_gradient_matches_the_analytic_gradient(name):
+    terms, grad, xs = KNOWN[name]
+    values, errors = fd.gradient(phi_of(terms), xs)
+    assert len(values) == len(errors) == len(xs)
+    for g, err, exact, x in zip(values, errors, grad(xs), xs):
+        assert g.shape == err.shape == x.shape
+        true_error = np.abs(g - exact)
+        scale = np.max(np.abs(exact))
+        assert np.max(true_error) <= 1e-8 * scale, name  # ~1e-9 relative, normwise
+        # the estimate bounds the true error, element by element ...
+        assert np.all(true_error <= err), (name, np.max(true_error / err))
+        # ... and is itself small, so it does not excuse real gradient errors
+        assert np.all(err >= 0)
+        assert np.max(err) <= 1e-6 * scale
+
+
+def test_gradient_does_not_modify_its_inputs():
+    x = X.copy()
+    fd.gradient(phi_of(lambda xs: xs[0] ** 2), [x])
+    np.testing.assert_array_equal(x, X)
+
+
+def test_gradient_of_an_empty_input_is_empty():
+    values, errors = fd.gradient(phi_of(lambda xs: xs[0] * 2), [np.zeros((0, 3))])
+    assert values[0].shape == (0, 3) and errors[0].shape == (0, 3)
+
+
+def test_estimate_covers_rounding_when_the_summands_cancel():
+    """phi = x**2 computed as (c*x) + (-c*x + x**2): its value is small, its summands are not,
+    so rounding in the sum is ~eps*c. The estimate must follow the summands, not |phi|."""
+    c = 1e7
+    x = np.array([0.3, -1.2, 0.9])
+
+    def terms(xs):
+        return np.concatenate([c * xs[0], -c * xs[0] + xs[0] ** 2])
+
+    values, errors = fd.gradient(phi_of(terms), [x])
+    true_error = np.abs(values[0] - 2 * x)
+    assert np.max(true_error) > 1e-9  # rounding really matters here
+    assert np.all(true_error <= errors[0])
+
+
+def test_estimate_flags_a_kink():
+    """|x| at 0 has no derivative: the estimate must not claim a precise value there."""
+    values, errors = fd.gradient(phi_of(lambda xs: np.abs(xs[0])), [np.array([0.0, 2.0])])
+    assert values[0][1] == pytest.approx(1.0, abs=1e-9)
+    assert errors[0][1] < 1e-8
+    assert values[0][0] == pytest.approx(0.0, abs=1e-9)  # symmetric difference of |x| at 0
+
+
+# -- directional derivatives --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["cubic polynomial", "sin*cos of two inputs", "matrix product", "0-d input"])
+def test_directional_derivative_is_the_gradient_dotted_with_the_direction(name):
+    terms, grad, xs = KNOWN[name]
+    local = np.random.default_rng(7)
+    ds = [local.standard_normal(x.shape) for x in xs]
+    d = fd.directional(phi_of(terms), xs, ds)
+    exact = grad(xs)
+    # the displacement actually measured is the requested direction, up to float64 rounding
+    assert d.directions is not None and len(d.directions) == len(ds)
+    for measured, want in zip(d.directions, ds):
+        assert measured.shape == want.shape
+        np.testing.assert_allclose(measured, want, rtol=0, atol=1e-9 * max(1.0, np.max(np.abs(want))))
+    along_measured = sum(float(np.sum(g * m)) for g, m in zip(exact, d.directions))
+    along_requested = sum(float(np.sum(g * dd)) for g, dd in zip(exact, ds))
+    scale = sum(float(np.sum(np.abs(g * dd))) for g, dd in zip(exact, ds))
+    assert abs(d.value - along_measured) <= d.error
+    assert d.error <= 1e-7 * scale
+    # the requested direction differs from the measured one by the rounding of x + h d
+    assert d.value == pytest.approx(along_requested, abs=1e-9 * sum(float(np.sum(np.abs(g))) for g in exact))
+
+
+def test_directional_derivative_detects_a_wrong_gradient():
+    terms, grad, xs = KNOWN["matrix product"]
+    ds = [np.ones(x.shape) for x in xs]
+    d = fd.directional(phi_of(terms), xs, ds)
+    wrong = [1.01 * g for g in grad(xs)]
+    wrong_dot = sum(float(np.sum(g * m)) for g, m in zip(wrong, d.directions))
+    assert abs(d.value - wrong_dot) > 100 * d.error
+
+
+def test_directional_agrees_with_gradient_on_a_single_element_direction():
+    terms, _, xs = KNOWN["weighted exp"]
+    values, errors = fd.gradient(phi_of(terms), xs)
+    e = np.zeros(xs[0].shape)
+    e[1, 2] = 1.0
+    d = fd.directional(phi_of(terms), xs, [e])
+    assert d.value == pytest.approx(values[0][1, 2], abs=d.error + errors[0][1, 2])
+
+
+# -- full gradient or random directions ---------------------------------------------------
+
+
+def test_use_full_switches_at_the_limit_over_all_inputs():
+    limit = fd.FULL_LIMIT
+    assert fd.use_full([np.zeros(limit)])
+    assert fd.use_full([np.zeros(limit - 10), np.zeros(10)])
+    assert not fd.use_full([np.zeros(limit + 1)])
+    assert not fd.use_full([np.zeros(limit - 10), np.zeros(11)])  # counted over all inputs together
+    assert fd.use_full([np.zeros(()), np.zeros((0, 100))])  # a 0-d input is one element, size-0 none
