@@ -46,9 +46,11 @@ class Tensor:
     )
 
     def __init__(self, data: Any = (), *, dtype: Any = None, requires_grad: bool = False) -> None:
+        """Like ``torch.Tensor(data)``: the default float dtype unless ``dtype`` says otherwise
+        (``reference.tensor`` infers the dtype from the data instead)."""
         from reference.creation import as_array
 
-        self._init(as_array(data, dtype), None, 0)
+        self._init(as_array(data, dtype or dtypes.get_default_dtype()), None, 0)
         if requires_grad:
             self.requires_grad_(True)
 

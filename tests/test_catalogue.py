@@ -7,7 +7,7 @@ import inspect
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from helpers import draws
 
 from gradcheck_suite import catalogue, tolerances
 from gradcheck_suite.catalogue import CATALOGUE, FAMILIES, UnknownOpError
@@ -16,25 +16,6 @@ from gradcheck_suite.oracles.torch_oracle import torch_oracle
 from gradcheck_suite.strategies import cases
 
 OPS = list(CATALOGUE)
-
-
-def draws(strategy, n: int) -> list:
-    seen: list = []
-
-    @settings(
-        deadline=None,
-        max_examples=n,
-        derandomize=True,
-        database=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(strategy)
-    def collect(x) -> None:
-        seen.append(x)
-
-    collect()
-    return seen
 
 
 def _tensor_params(spec) -> list[str]:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, Phase, given, settings
+from helpers import draws
 
 from gradcheck_suite.catalogue import CATALOGUE
 from gradcheck_suite.catalogue.spec import NONZERO, POSITIVE, REAL, SMALL, Domain
@@ -27,27 +27,6 @@ from gradcheck_suite.strategies import (
 )
 
 DOMAINS = [REAL, POSITIVE, NONZERO, SMALL]
-
-
-def draws(strategy, n: int = 200) -> list:
-    """``n`` draws of ``strategy``, the same ones on every run (whatever profile is loaded)."""
-    seen: list = []
-
-    @settings(
-        deadline=None,
-        max_examples=n,
-        derandomize=True,
-        database=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(strategy)
-    def collect(x) -> None:
-        seen.append(x)
-
-    collect()
-    assert seen
-    return seen
 
 
 def with_shape(kwargs_strategy, shape_strategy=None):

@@ -1,7 +1,10 @@
-"""reference.autograd: the graph, the backward engine, and the torch.autograd-style API."""
+"""reference.autograd: the graph, the backward engine, and the torch.autograd-style API.
+
+Ops are defined with ``reference.autograd.function.Function`` (forward and backward on
+NumPy arrays); a torch-compatible ``autograd.Function`` for user code is not offered yet.
+"""
 
 from reference.autograd.engine import backward, grad
-from reference.autograd.function import Function
 from reference.autograd.graph import Node
 
-__all__ = ["Function", "Node", "backward", "grad"]
+__all__ = ["Node", "backward", "grad"]

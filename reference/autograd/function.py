@@ -1,22 +1,14 @@
 """``Function``: an operation's forward and backward, side by side, and ``apply``,
 which runs the forward and records a graph node when a gradient will be needed.
 
-An op is written like a torch custom Function, on NumPy arrays::
-
-    class Mul(Function):
-        @staticmethod
-        def forward(ctx, a, b):
-            ctx.save_for_backward(a, b)
-            return a * b
-
-        @staticmethod
-        def backward(ctx, grad):
-            a, b = ctx.saved_tensors
-            return grad * b, grad * a
+An op is written like a torch custom Function, on NumPy arrays: ``forward(ctx, *arrays)``
+saves what it needs with ``ctx.save_for_backward`` and returns the result;
+``backward(ctx, grad)`` reads ``ctx.saved_tensors`` and returns one gradient per input
+(``reference/ops/pointwise.py``'s ``Mul`` is the model to copy).
 
 Backward returns one gradient per input, in the *output's* broadcast shape and
 dtype: the engine reduces it to each input's shape and dtype in one place
-(engine.reduce_to_input), so no op undoes broadcasting by itself.
+(broadcast.to_input), so no op undoes broadcasting by itself.
 """
 
 from __future__ import annotations
