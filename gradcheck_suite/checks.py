@@ -44,8 +44,10 @@ def _attempt(fn: Callable, *args):
         return None, exc
 
 
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
+def _raised(engine_error: BaseException | None, torch_error: BaseException | None) -> str:
+    """Which side raised what, e.g. ``engine: RuntimeError: ...; torch: ...``."""
+    sides = (("engine", engine_error), ("torch", torch_error))
+    return "; ".join(f"{side}: {type(err).__name__}: {err}" for side, err in sides if err is not None)
 
 
 class CaseChecker:
@@ -95,10 +97,8 @@ class CaseChecker:
         e_fwd, e_err = _attempt(self.engine.forward, op, case.inputs, kwargs)
         t_fwd, t_err = _attempt(self.oracle.forward, op, case.inputs, kwargs)
         if e_err or t_err:
-            detail = "; ".join(
-                f"{side}: {_describe(err)}" for side, err in (("engine", e_err), ("torch", t_err)) if err
-            )
-            return [self._record(case, ids, "forward", verdicts.errors(e_err, t_err, "forward"), detail=detail)]
+            verdict = verdicts.errors(e_err, t_err, "forward")
+            return [self._record(case, ids, "forward", verdict, detail=_raised(e_err, t_err))]
 
         (e_in, e_out), (t_in, t_out) = e_fwd, t_fwd
         e_val, t_val = self.engine.to_numpy(e_out), self.oracle.to_numpy(t_out)
@@ -123,12 +123,8 @@ class CaseChecker:
         e_grads, e_err = _attempt(self.engine.vjp, e_in, e_out, v)
         t_grads, t_err = _attempt(self.oracle.vjp, t_in, t_out, v)
         if e_err or t_err:
-            detail = "; ".join(
-                f"{side}: {_describe(err)}" for side, err in (("engine", e_err), ("torch", t_err)) if err
-            )
-            records.append(
-                self._record(case, ids, "vjp-torch", verdicts.errors(e_err, t_err, "backward"), detail=detail)
-            )
+            verdict = verdicts.errors(e_err, t_err, "backward")
+            records.append(self._record(case, ids, "vjp-torch", verdict, detail=_raised(e_err, t_err)))
             return records
         g_noise = None
         if noisy:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Verdicts: name -> (is a failure of the engine under test, one-line meaning).
 VERDICTS: dict[str, tuple[bool, str]] = {
@@ -77,7 +77,6 @@ class Record:
     detail: str = ""
     inputs: str = ""
     duration_ms: float = math.nan
-    extra: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -95,7 +94,7 @@ class Record:
         return {name: values[name] for name in COLUMNS}
 
 
-assert list(COLUMNS) == [f.name for f in dataclasses.fields(Record) if f.name != "extra"], (
+assert list(COLUMNS) == [f.name for f in dataclasses.fields(Record)], (
     "COLUMNS and Record fields must list the same columns in the same order"
 )
 
