@@ -141,25 +141,21 @@ class CaseChecker:
             return float(np.sum(terms)), float(np.sum(np.abs(terms)))
 
         noise = g_noise or [None] * len(e_grads)
-        e_t = worst_of([
-            (f"input {i}", compare(e, t, tolerances.budget(t, dtype, n_terms=n_terms, noise=_twice(n))))
-            for i, (e, t, n) in enumerate(zip(e_grads, t_grads, noise))
-        ])  # fmt: skip
+        e_t = _per_input(e_grads, t_grads, [tolerances.budget(t, dtype, n_terms=n_terms, noise=_twice(n))
+                                            for t, n in zip(t_grads, noise)])  # fmt: skip
         fd_values, fd_desc = None, ""
         if finite_diff.use_full(wide):
             fd_values, fd_errors = finite_diff.gradient(phi, wide)
-            pairs = list(zip(fd_values, fd_errors, noise))
-            e_f = worst_of([
-                (f"input {i}", compare(e, f, tolerances.budget(f, dtype, n_terms=n_terms, noise=n, fd_error=err)))
-                for i, (e, (f, err, n)) in enumerate(zip(e_grads, pairs))
-            ])  # fmt: skip
-            t_f = worst_of([
-                (f"input {i}", compare(t, f, tolerances.budget(f, dtype, n_terms=n_terms, noise=n, fd_error=err)))
-                for i, (t, (f, err, n)) in enumerate(zip(t_grads, pairs))
-            ])  # fmt: skip
+            budgets = [
+                tolerances.budget(f, dtype, n_terms=n_terms, noise=n, fd_error=err)
+                for f, err, n in zip(fd_values, fd_errors, noise)
+            ]
+            e_f = _per_input(e_grads, fd_values, budgets)
+            t_f = _per_input(t_grads, fd_values, budgets)
             fd_desc = "full gradient"
         else:
-            e_f, t_f = self._directional(phi, wide, e_grads, t_grads, noise, dtype, n_terms, v)
+            budgets = [tolerances.budget(t, dtype, n_terms=n_terms, noise=n) for t, n in zip(t_grads, noise)]
+            e_f, t_f = self._directional(phi, wide, e_grads, t_grads, budgets, v)
             fd_desc = f"{finite_diff.PROBES} random directions"
 
         label, cmp = e_t
@@ -175,7 +171,7 @@ class CaseChecker:
         )  # fmt: skip
         return [rec_t, rec_f]
 
-    def _directional(self, phi, wide, e_grads, t_grads, noise, dtype, n_terms, v):
+    def _directional(self, phi, wide, e_grads, t_grads, budgets, v):
         """Compare <grad, d> with the directional derivative along Gaussian probes d."""
         rng = np.random.default_rng(zlib.crc32(v.tobytes()))  # probes follow the (replayable) case
         e_cmps, t_cmps = [], []
@@ -183,19 +179,20 @@ class CaseChecker:
             ds = [rng.standard_normal(x.shape) for x in wide]
             fd = finite_diff.directional(phi, wide, ds)
             # propagate the elementwise budget to the dot product: sum |d| * tol
-            tol = (
-                sum(
-                    float(np.sum(np.abs(d) * tolerances.budget(t, dtype, n_terms=n_terms, noise=n)))
-                    for d, t, n in zip(ds, t_grads, noise)
-                )
-                + tolerances.FD_FACTOR * fd.error
-            )
+            tol = sum(float(np.sum(np.abs(d) * b)) for d, b in zip(ds, budgets)) + tolerances.FD_FACTOR * fd.error
             measured = fd.directions  # the displacement the differences really took
             e_dot = sum(float(np.sum(e.astype(np.float64) * d)) for e, d in zip(e_grads, measured))
             t_dot = sum(float(np.sum(t.astype(np.float64) * d)) for t, d in zip(t_grads, measured))
             e_cmps.append((f"direction {p}", compare(np.array(e_dot), np.array(fd.value), tol)))
             t_cmps.append((f"direction {p}", compare(np.array(t_dot), np.array(fd.value), tol)))
         return worst_of(e_cmps), worst_of(t_cmps)
+
+
+def _per_input(actuals, references, budgets) -> tuple[str, Comparison]:
+    """The worst of the per-input comparisons, labelled with the input's position."""
+    return worst_of([
+        (f"input {i}", compare(a, r, b)) for i, (a, r, b) in enumerate(zip(actuals, references, budgets))
+    ])  # fmt: skip
 
 
 def _twice(noise):

@@ -7,7 +7,6 @@ and reports all read these descriptions; nothing else lists ops.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,13 +94,6 @@ class OpSpec:
         return self.fn(module, *tensors, **kwargs)
 
 
-def op(name: str, family: str, fn: Callable[..., Any], shapes: Any, domains: Any, **rest: Any) -> OpSpec:
-    """Shorthand for catalogue modules: one domain may stand for all inputs."""
-    if isinstance(domains, Domain):
-        domains = (domains,)
+def op(name: str, family: str, fn: Callable[..., Any], shapes: Any, domains: tuple, **rest: Any) -> OpSpec:
+    """Shorthand for catalogue modules: the fields every entry has, by position."""
     return OpSpec(name=name, family=family, fn=fn, shapes=shapes, domains=tuple(domains), **rest)
-
-
-@functools.cache
-def no_kwargs(_shapes: tuple) -> st.SearchStrategy[dict]:
-    return st.just({})

@@ -34,12 +34,6 @@ def log(x: Any) -> Any:
     return np.log(x)
 
 
-def exp(x: Any) -> Any:
-    if _tensor_mode(x):
-        return x.exp()
-    return np.exp(x)
-
-
 def permute(x: Any, dims: tuple) -> Any:
     if _tensor_mode(x):
         return x.permute(*dims)

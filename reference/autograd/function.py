@@ -31,7 +31,6 @@ class Function:
     """Base class of every op. Subclasses define ``forward`` and ``backward``."""
 
     promotion: str = SAME
-    node_name: str = ""
 
     @staticmethod
     def forward(ctx: Node, *args: Any, **kwargs: Any) -> np.ndarray:
@@ -40,10 +39,6 @@ class Function:
     @staticmethod
     def backward(ctx: Node, *grads: Any) -> Any:
         raise NotImplementedError
-
-    @classmethod
-    def apply(cls, *inputs: Any, **kwargs: Any) -> Any:
-        return apply(cls, cls.node_name, inputs, **kwargs)
 
 
 def _result_dtype(policy: str, inputs: tuple) -> dtypes.dtype | None:
