@@ -178,6 +178,7 @@ def tensor_repr(
     default_dtype: str = "float32",
     grad_fn: str | None = None,
     requires_grad: bool = False,
+    tangent: str | None = None,
 ) -> str:
     """``repr(t)`` for a CPU tensor ``t`` holding ``values`` with dtype name ``dtype``.
 
@@ -210,4 +211,6 @@ def tensor_repr(
         suffixes.append(f"grad_fn=<{grad_fn}>")
     elif requires_grad:
         suffixes.append("requires_grad=True")
+    if tangent is not None:  # a dual tensor (forward AD): torch prints the tangent's repr
+        suffixes.append(f"tangent={tangent}")
     return _add_suffixes(prefix + body, suffixes, indent, o["linewidth"])

@@ -38,6 +38,7 @@ class Tensor:
         "__weakref__",
         "_accumulator",
         "_data",
+        "_fw",
         "_grad",
         "_output_nr",
         "_requires_grad",
@@ -62,6 +63,7 @@ class Tensor:
         self._grad = None
         self._accumulator = None
         self._retains_grad = False
+        self._fw = None  # (forward-AD level, tangent Tensor) of a dual tensor
 
     @classmethod
     def _make(cls, array: np.ndarray, grad_fn: Node | None = None, output_nr: int = 0) -> Tensor:
@@ -218,14 +220,17 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
+        from reference.autograd.forward_ad import get_tangent
         from reference.printing import tensor_repr
 
+        tangent = get_tangent(self) if self._fw is not None else None
         return tensor_repr(
             self._data,
             dtype=self.dtype.name,
             default_dtype=dtypes.get_default_dtype().name,
             grad_fn=type(self.grad_fn).__name__ if self.grad_fn is not None else None,
             requires_grad=self._requires_grad,
+            tangent=None if tangent is None else _tangent_repr(tangent),
         )
 
     __str__ = __repr__
@@ -236,34 +241,15 @@ class Tensor:
         return object.__format__(self, spec)
 
 
-# Method table: Tensor methods and operators are the functions of reference.ops.
+def _tangent_repr(tangent: Tensor) -> str:
+    # torch shows a 0-d tangent as a bare number and others as their own repr
+    return repr(tangent.item()) if tangent.dim() == 0 else repr(tangent)
+
+
+# Methods and properties are the functions of reference.ops (each family lists its own).
 from reference import ops as _ops  # noqa: E402 - ops import Tensor, so they come after it
 
-_METHODS = {
-    # arithmetic
-    "add": _ops.add, "__add__": _ops.add, "__radd__": _ops.add,
-    "sub": _ops.sub, "__sub__": _ops.sub, "__rsub__": _ops.rsub,
-    "mul": _ops.mul, "__mul__": _ops.mul, "__rmul__": _ops.mul,
-    "div": _ops.div, "__truediv__": _ops.div, "__rtruediv__": _ops.rdiv,
-    "pow": _ops.pow, "__pow__": _ops.pow, "__rpow__": _ops.rpow,
-    "neg": _ops.neg, "__neg__": _ops.neg,
-    "exp": _ops.exp, "log": _ops.log, "tanh": _ops.tanh,
-    "matmul": _ops.matmul, "__matmul__": _ops.matmul, "__rmatmul__": _ops.rmatmul,
-    "mm": _ops.mm, "mv": _ops.mv, "dot": _ops.dot, "bmm": _ops.bmm,
-    # comparisons (bool results, no gradient)
-    "eq": _ops.eq, "__eq__": _ops.eq, "ne": _ops.ne, "__ne__": _ops.ne,
-    "lt": _ops.lt, "__lt__": _ops.lt, "le": _ops.le, "__le__": _ops.le,
-    "gt": _ops.gt, "__gt__": _ops.gt, "ge": _ops.ge, "__ge__": _ops.ge,
-    # reductions
-    "sum": _ops.sum, "mean": _ops.mean, "norm": _ops.norm, "all": _ops.all, "any": _ops.any,
-    # shape
-    "reshape": _ops.reshape, "view": _ops.view, "transpose": _ops.transpose, "swapaxes": _ops.transpose,
-    "t": _ops.t, "permute": _ops.permute, "unsqueeze": _ops.unsqueeze, "squeeze": _ops.squeeze,
-    "expand": _ops.expand, "broadcast_to": _ops.broadcast_to, "contiguous": _ops.contiguous,
-    # dtype and copies
-    "to": _ops.to, "double": _ops.double, "float": _ops.float, "clone": _ops.clone,
-}  # fmt: skip
-for _name, _fn in _METHODS.items():
+for _name, _fn in _ops.METHODS.items():
     setattr(Tensor, _name, _fn)
-Tensor.T = property(_ops.T)
-Tensor.mT = property(_ops.mT)
+for _name, _fn in _ops.PROPERTIES.items():
+    setattr(Tensor, _name, property(_fn))

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gradcheck_suite.catalogue import linalg, pointwise, reduction, shape
-from gradcheck_suite.catalogue.spec import Domain, OpSpec
+from gradcheck_suite.catalogue import indexing, linalg, nn, pointwise, reduction, shape
+from gradcheck_suite.catalogue.spec import Domain, Kinks, OpSpec
 
-_FAMILIES = (pointwise, reduction, shape, linalg)
+_FAMILIES = (pointwise, reduction, shape, indexing, linalg, nn)
 
 
 class UnknownOpError(ValueError):
@@ -69,4 +69,4 @@ def _unknown_message(unknown: list[str]) -> str:
     )
 
 
-__all__ = ["CATALOGUE", "FAMILIES", "Domain", "OpSpec", "UnknownOpError", "get", "select"]
+__all__ = ["CATALOGUE", "FAMILIES", "Domain", "Kinks", "OpSpec", "UnknownOpError", "get", "select"]

@@ -53,6 +53,29 @@ SMALL = Domain(-2.0, 2.0, name="small")
 
 
 @dataclass(frozen=True)
+class Kinks:
+    """Where an op has no derivative, so strategies can aim at those points on purpose
+    (and verdicts can call a mismatch there a convention rather than a bug).
+
+    - ``points``: input values where the op has a kink or a one-sided pole (relu: 0.0).
+    - ``kwarg_points``: kwargs whose values are kink points (clamp's ``min``/``max``).
+    - ``ties``: equal elements of one input (max, amax) or equal elements across inputs
+      (maximum) are kinks.
+    - ``inputs``: the inputs the points apply to (None: all).
+    """
+
+    points: tuple[float, ...] = ()
+    kwarg_points: tuple[str, ...] = ()
+    ties: bool = False
+    inputs: tuple[int, ...] | None = None
+
+    def values(self, kwargs: dict) -> tuple[float, ...]:
+        """The kink points for a case with these kwargs."""
+        extra = tuple(float(kwargs[k]) for k in self.kwarg_points if isinstance(kwargs.get(k), (int, float)))
+        return self.points + extra
+
+
+@dataclass(frozen=True)
 class OpSpec:
     """One catalogue entry: everything the suite needs to check an op.
 
@@ -62,6 +85,10 @@ class OpSpec:
     - ``domains``: one value domain per input.
     - ``torch_fn`` / ``engine_fn``: the callables used on torch and on engines that
       mirror torch's API; both default to ``fn`` bound to the respective module.
+    - ``kinks``: where the op is not differentiable (None: smooth on its domains).
+    - ``analytic``: the op is holomorphic in its inputs, so its forward can be evaluated in
+      complex128 for complex-step differentiation.
+    - ``forward_ad`` / ``second_order``: which derivative checks apply (JVP; VJP of VJP).
     """
 
     name: str
@@ -74,6 +101,10 @@ class OpSpec:
     doc: str = ""
     torch_fn: Callable[..., Any] | None = None
     engine_fn: Callable[..., Any] | None = None
+    kinks: Kinks | None = None
+    analytic: bool = False
+    forward_ad: bool = True
+    second_order: bool = True
 
     def __post_init__(self) -> None:
         if not self.name.replace("_", "").replace(".", "").isalnum():

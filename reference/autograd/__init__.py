@@ -4,7 +4,8 @@ Ops are defined with ``reference.autograd.function.Function`` (forward and backw
 NumPy arrays); a torch-compatible ``autograd.Function`` for user code is not offered yet.
 """
 
+from reference.autograd import forward_ad
 from reference.autograd.engine import backward, grad
 from reference.autograd.graph import Node
 
-__all__ = ["Node", "backward", "grad"]
+__all__ = ["Node", "backward", "forward_ad", "grad"]

@@ -43,3 +43,31 @@ def permute(x: Any, dims: tuple) -> Any:
 def data(x: Any) -> Any:
     """The raw array of a value (for masks and metadata, which are never differentiated)."""
     return x._data if hasattr(x, "grad_fn") else x
+
+
+# NumPy's names for torch functions that differ.
+_NUMPY_NAMES = {
+    "clamp": "clip", "pow": "power", "atan2": "arctan2", "asin": "arcsin", "acos": "arccos",
+    "atan": "arctan", "sinh": "sinh", "maximum": "maximum", "minimum": "minimum",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    """``xp.cos(x)``: any torch function, on Tensors through the engine (recorded for
+    create_graph) and on arrays through NumPy's function of the same (or mapped) name.
+    Positional arguments only, since torch and NumPy spell keywords differently."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    np_fn = getattr(np, _NUMPY_NAMES.get(name, name), None)
+
+    def dispatch(*args: Any) -> Any:
+        if _tensor_mode(*args):
+            import reference
+
+            return getattr(reference, name)(*args)
+        if np_fn is None:
+            raise AttributeError(f"NumPy has no {name!r}; write a Tensor-aware helper in arrayops.py")
+        return np_fn(*args)
+
+    dispatch.__name__ = name
+    return dispatch

@@ -9,6 +9,11 @@ saves what it needs with ``ctx.save_for_backward`` and returns the result;
 Backward returns one gradient per input, in the *output's* broadcast shape and
 dtype: the engine reduces it to each input's shape and dtype in one place
 (broadcast.to_input), so no op undoes broadcasting by itself.
+
+Forward mode: ``jvp(ctx, *tangents)`` runs right after ``forward`` (so ``ctx`` still holds
+what forward saved) when an input is a dual tensor. It gets one tangent array per input
+(``None`` where an input has none: a zero tangent) and returns the output's tangent, or
+one per output; a result that broadcasts to the output's shape is expanded here.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from reference import dtypes
+from reference.autograd import forward_ad
 from reference.autograd.graph import Node, node_type
 from reference.grad_mode import is_grad_enabled
 
@@ -39,6 +45,8 @@ class Function:
     @staticmethod
     def backward(ctx: Node, *grads: Any) -> Any:
         raise NotImplementedError
+
+    jvp: Any = None  # staticmethod jvp(ctx, *tangents) -> tangent(s); None: no forward mode
 
 
 def _result_dtype(policy: str, inputs: tuple) -> dtypes.dtype | None:
@@ -93,13 +101,55 @@ def apply(fn: type[Function], name: str, inputs: tuple, **kwargs: Any) -> Any:
     node = node_type(fn, name)()
     out = fn.forward(node, *arrays, **kwargs)
     if type(out) is tuple:
-        return _wrap_outputs(node, out, inputs, arrays, needs_grad)
-    if type(out) is not np.ndarray:  # NumPy returns scalars for 0-d results
-        out = _as_array(node, out)
-    if not needs_grad or out.dtype.kind != "f":
-        return Tensor._make(out)
-    _connect(node, inputs, arrays, (out,))
-    return Tensor._make(out, node, 0)
+        result = _wrap_outputs(node, out, inputs, arrays, needs_grad)
+    else:
+        if type(out) is not np.ndarray:  # NumPy returns scalars for 0-d results
+            out = _as_array(node, out)
+        if not needs_grad or out.dtype.kind != "f":
+            result = Tensor._make(out)
+        else:
+            _connect(node, inputs, arrays, (out,))
+            result = Tensor._make(out, node, 0)
+    if forward_ad._levels:
+        _forward_mode(fn, node, inputs, arrays, result)
+    return result
+
+
+def sum_tangents(*tangents: Any) -> Any:
+    """The sum of the tangent terms that are not None (None: all were zero)."""
+    total = None
+    for t in tangents:
+        if t is not None:
+            total = t if total is None else total + t
+    return total
+
+
+def _forward_mode(fn: type[Function], node: Node, inputs: tuple, arrays: list, result: Any) -> None:
+    """Give the outputs tangents when an input is a dual tensor at the open level."""
+    from reference.tensor import Tensor
+
+    level = forward_ad.current_level()
+    tangents = []
+    for x, a in zip(inputs, arrays):
+        t = forward_ad.get_tangent(x) if isinstance(x, Tensor) and x._fw is not None else None
+        tangents.append(None if t is None else t._data.astype(a.dtype, copy=False))
+    if all(t is None for t in tangents):
+        return
+    if fn.jvp is None:
+        raise NotImplementedError(
+            f"Trying to use forward AD with {type(node).__name__.removesuffix('Backward0')} that does not "
+            "support it because it has not been implemented yet."
+        )
+    with np.errstate(all="ignore"):
+        out_tangents = fn.jvp(node, *tangents)
+    outs = result if type(result) is tuple else (result,)
+    if type(out_tangents) is not tuple:
+        out_tangents = (out_tangents,)
+    for out, tan in zip(outs, out_tangents):
+        if tan is None or out._data.dtype.kind != "f":
+            continue
+        tan = np.broadcast_to(np.asarray(tan), out._data.shape).astype(out._data.dtype)  # copies: own memory
+        out._fw = (level, Tensor._make(tan))
 
 
 def _wrap_outputs(node: Node, outs: tuple, inputs: tuple, arrays: list, needs_grad: bool) -> tuple:

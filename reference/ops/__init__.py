@@ -1,53 +1,18 @@
-"""Every operation of the engine, grouped by family; each op's forward and backward are
-defined side by side in its family module."""
+"""Every operation of the engine, one module per family; each op's forward, backward and
+forward-mode (jvp) rules are defined side by side in its family module.
 
-from reference.ops.linalg import bmm, dot, matmul, mm, mv, rmatmul
-from reference.ops.pointwise import (
-    add,
-    div,
-    eq,
-    exp,
-    ge,
-    gt,
-    le,
-    log,
-    lt,
-    mul,
-    ne,
-    neg,
-    pow,
-    rdiv,
-    reciprocal,
-    rpow,
-    rsub,
-    sub,
-    tanh,
-    where,
-)
-from reference.ops.reduction import all, any, mean, norm, sum
-from reference.ops.shape import (
-    T,
-    broadcast_to,
-    clone,
-    contiguous,
-    double,
-    expand,
-    float,
-    mT,
-    permute,
-    reshape,
-    squeeze,
-    t,
-    to,
-    transpose,
-    unsqueeze,
-    view,
-)
+A family module lists its top-level functions in ``__all__`` (``reference.add``), its Tensor
+methods in ``METHODS`` and its Tensor properties in ``PROPERTIES``; this package gathers them.
+"""
 
-__all__ = [
-    "T", "add", "all", "any", "bmm", "broadcast_to", "clone", "contiguous", "div", "dot", "double",
-    "eq", "exp", "expand", "float", "ge", "gt", "le", "log", "lt", "mT", "matmul", "mean", "mm",
-    "mul", "mv", "ne", "neg", "norm", "permute", "pow", "rdiv", "reciprocal", "reshape", "rmatmul",
-    "rpow", "rsub", "squeeze", "sub", "sum", "t", "tanh", "to", "transpose", "unsqueeze", "view",
-    "where",
-]  # fmt: skip
+from reference.ops import indexing, linalg, pointwise, reduction, shape
+from reference.ops.indexing import *  # noqa: F403
+from reference.ops.linalg import *  # noqa: F403
+from reference.ops.pointwise import *  # noqa: F403
+from reference.ops.reduction import *  # noqa: F403
+from reference.ops.shape import *  # noqa: F403
+
+FAMILIES = (pointwise, reduction, shape, indexing, linalg)
+METHODS = {name: fn for family in FAMILIES for name, fn in family.METHODS.items()}
+PROPERTIES = {name: fn for family in FAMILIES for name, fn in getattr(family, "PROPERTIES", {}).items()}
+__all__ = sorted({name for family in FAMILIES for name in family.__all__})

@@ -190,3 +190,11 @@ def _batched(input, other):
 
 def rmatmul(input, other):
     return matmul(other, input)
+
+
+# Top-level functions (``reference.matmul``) and Tensor methods (``x.matmul``, ``@``).
+__all__ = ["bmm", "dot", "matmul", "mm", "mv"]
+METHODS = {
+    "matmul": matmul, "__matmul__": matmul, "__rmatmul__": rmatmul,
+    "mm": mm, "mv": mv, "dot": dot, "bmm": bmm,
+}  # fmt: skip

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from reference.autograd import arrayops as xp
-from reference.autograd.function import COMMON, FLOAT, Function, apply
+from reference.autograd.function import COMMON, FLOAT, Function, apply, sum_tangents
 from reference.ops.operands import operand, scalar_promoted
 
 # Like torch, ops return inf/nan silently instead of warning about them.
@@ -32,6 +32,11 @@ class Add(Function):
     @staticmethod
     def backward(ctx, g):
         return g, (g if ctx.alpha == 1 else g * ctx.alpha)
+
+    @staticmethod
+    def jvp(ctx, ta, tb):  # a None tangent is zero
+        tb = tb if tb is None or ctx.alpha == 1 else tb * ctx.alpha
+        return tb if ta is None else ta if tb is None else ta + tb
 
 
 class Sub(Function):
@@ -69,6 +74,11 @@ class Mul(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         return g * b, (g * a if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        a, b = ctx.saved_tensors
+        return sum_tangents(None if ta is None else ta * b, None if tb is None else a * tb)
 
 
 class Div(Function):
@@ -252,6 +262,11 @@ class Exp(Function):
         (r,) = ctx.saved_tensors
         return g * r
 
+    @staticmethod
+    def jvp(ctx, t):
+        (r,) = ctx.saved_tensors
+        return t * r
+
 
 class Log(Function):
     promotion = FLOAT
@@ -367,7 +382,23 @@ def ge(input, other):
     return apply(Ge, Ge.node_name, (input, operand(other)))
 
 
+# Top-level functions (``reference.add``) and Tensor methods (``x.add``, operators).
 __all__ = [
-    "add", "div", "eq", "exp", "ge", "gt", "le", "log", "lt", "mul", "ne", "neg", "pow",
-    "rdiv", "reciprocal", "rpow", "rsub", "sub", "tanh", "where",
+    "add", "div", "divide", "eq", "exp", "ge", "gt", "le", "log", "lt", "mul", "multiply", "ne", "neg",
+    "negative", "pow", "reciprocal", "sub", "subtract", "tanh", "where",
 ]  # fmt: skip
+multiply, subtract, divide, negative = mul, sub, div, neg
+
+METHODS = {
+    "add": add, "__add__": add, "__radd__": add,
+    "sub": sub, "__sub__": sub, "__rsub__": rsub,
+    "mul": mul, "__mul__": mul, "__rmul__": mul,
+    "div": div, "__truediv__": div, "__rtruediv__": rdiv,
+    "pow": pow, "__pow__": pow, "__rpow__": rpow,
+    "neg": neg, "__neg__": neg, "reciprocal": reciprocal,
+    "exp": exp, "log": log, "tanh": tanh,
+    # comparisons (bool results, no gradient)
+    "eq": eq, "__eq__": eq, "ne": ne, "__ne__": ne,
+    "lt": lt, "__lt__": lt, "le": le, "__le__": le,
+    "gt": gt, "__gt__": gt, "ge": ge, "__ge__": ge,
+}  # fmt: skip

@@ -124,3 +124,8 @@ def any(input, dim=None, keepdim=False):
 
 def _torch_type_name(np_dtype: np.dtype) -> str:
     return {"int64": "Long", "bool": "Bool", "float32": "Float", "float64": "Double"}.get(np_dtype.name, np_dtype.name)
+
+
+# Top-level functions (``reference.sum``) and Tensor methods (``x.sum()``).
+__all__ = ["all", "any", "mean", "norm", "sum"]
+METHODS = {"sum": sum, "mean": mean, "norm": norm, "all": all, "any": any}

@@ -37,12 +37,16 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
 class View(Function):  # also _unsafe_view: same rule, different node name
     @staticmethod
     def forward(ctx, a, shape):
-        ctx.in_shape = a.shape
+        ctx.in_shape, ctx.shape = a.shape, shape
         return np.reshape(a, shape, copy=False)  # callers checked that no copy is needed
 
     @staticmethod
     def backward(ctx, g):
         return g.reshape(ctx.in_shape)
+
+    @staticmethod
+    def jvp(ctx, t):
+        return t.reshape(ctx.shape)
 
 
 class Clone(Function):
@@ -87,6 +91,11 @@ def reshape(input, *shape):
         return apply(View, "ReshapeAliasBackward0", (input,), shape=shape)
     copied = apply(Clone, "CloneBackward0", (input,))
     return apply(View, "UnsafeViewBackward0", (copied,), shape=shape)
+
+
+def alias(input):
+    """A view of the whole tensor (what forward AD's make_dual and unpack_dual return)."""
+    return apply(View, "ViewBackward0", (input,), shape=input._data.shape)
 
 
 def _unsafe_view(input, shape):
@@ -274,3 +283,15 @@ def _torch_type(input) -> str:
     return {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor", "int64": "torch.LongTensor"}.get(
         input._data.dtype.name, "torch.Tensor"
     )
+
+
+# Top-level functions (``reference.reshape``), Tensor methods and properties.
+__all__ = ["broadcast_to", "clone", "permute", "reshape", "squeeze", "swapaxes", "t", "transpose", "unsqueeze"]
+swapaxes = transpose
+METHODS = {
+    "reshape": reshape, "view": view, "transpose": transpose, "swapaxes": transpose,
+    "t": t, "permute": permute, "unsqueeze": unsqueeze, "squeeze": squeeze,
+    "expand": expand, "broadcast_to": broadcast_to, "contiguous": contiguous,
+    "to": to, "double": double, "float": float, "clone": clone,
+}  # fmt: skip
+PROPERTIES = {"T": T, "mT": mT}

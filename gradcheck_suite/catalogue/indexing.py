@@ -1,0 +1,5 @@
+"""Catalogue family 'indexing'."""
+
+from __future__ import annotations
+
+OPS: list = []

@@ -1,0 +1,5 @@
+"""Catalogue family 'nn'."""
+
+from __future__ import annotations
+
+OPS: list = []
