@@ -4,7 +4,7 @@
 what torch prints. This module never imports torch.
 """
 
-from reference import autograd, nn, ops
+from reference import autograd, linalg, nn, ops
 from reference.creation import (
     Generator,
     from_numpy,
@@ -34,7 +34,7 @@ long = int64
 __all__ = [
     "Generator", "Size", "Tensor", "autograd", "bool", "double", "dtype", "enable_grad", "float",
     "float32", "float64", "from_numpy", "full", "get_default_dtype", "get_printoptions", "int64",
-    "is_grad_enabled", "long", "manual_seed", "nn", "no_grad", "ones", "ones_like", "printoptions", "randn",
+    "is_grad_enabled", "linalg", "long", "manual_seed", "nn", "no_grad", "ones", "ones_like", "printoptions", "randn",
     "set_default_dtype", "set_grad_enabled", "set_printoptions", "tensor", "zeros", "zeros_like",
     *ops.__all__,
 ]  # fmt: skip
