@@ -1,20 +1,32 @@
-"""Per-op cost of the reference engine against torch, measured in the same run.
+"""The reference engine's speed and memory against torch, measured in the same run.
 
-A chain of 200 mixed elementwise ops (mul, add, tanh, sub, exp, div, ...) runs
-forward and backward; the time per op is the chain's time divided by 200. Both
-engines run single-threaded. Usage:
+- chain: 200 mixed elementwise ops (mul, add, tanh, sub, exp, div, ...) forward and
+  backward, reported per op, on 10-element and 100,000-element float32 tensors;
+- mlp: one SGD training step of a 784-256-10 MLP (relu, cross-entropy), batch 64;
+- conv: one SGD step of a small conv net (two conv2d+relu+max_pool2d, linear,
+  cross-entropy), batch 32, 1x28x28 inputs;
+- memory: peak resident memory of a 1,000-op chain on 1M-element tensors, forward and
+  backward, each engine in its own process (RSS above the process's baseline).
 
-    python benchmarks/engine_overhead.py [--repeat 30] [--json out.json]
+Both engines run single-threaded, in float32, on the same data. Usage:
+
+    python benchmarks/engine_overhead.py [--repeat 30] [--skip-memory] [--json out.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
+import subprocess
+import sys
 import time
 
+import numpy as np
+
 OPS_PER_CHAIN = 200
+MEMORY_OPS, MEMORY_ELEMENTS = 1000, 1_000_000
 
 
 def chain(ns, size: int) -> None:
@@ -26,21 +38,98 @@ def chain(ns, size: int) -> None:
     y.sum().backward()
 
 
-def per_op_us(ns, size: int, repeat: int) -> float:
-    chain(ns, size)  # warm up (torch's first call is slow)
+class MLP:
+    """784-256-10 with relu and cross-entropy; weights shared by both engines."""
+
+    def __init__(self, ns, rng: np.random.Generator) -> None:
+        self.ns = ns
+        self.params = [
+            ns.from_numpy((rng.standard_normal((256, 784)) * 0.05).astype(np.float32)).requires_grad_(),
+            ns.from_numpy(np.zeros(256, np.float32)).requires_grad_(),
+            ns.from_numpy((rng.standard_normal((10, 256)) * 0.05).astype(np.float32)).requires_grad_(),
+            ns.from_numpy(np.zeros(10, np.float32)).requires_grad_(),
+        ]
+        self.x = ns.from_numpy(rng.standard_normal((64, 784)).astype(np.float32))
+        self.y = ns.from_numpy(rng.integers(0, 10, 64))
+
+    def loss(self):
+        F = self.ns.nn.functional  # noqa: N806 - torch's usual name
+        w1, b1, w2, b2 = self.params
+        return F.cross_entropy(F.linear(F.relu(F.linear(self.x, w1, b1)), w2, b2), self.y)
+
+    def step(self, lr: float = 0.01) -> float:
+        loss = self.loss()
+        loss.backward()
+        with self.ns.no_grad():
+            for p in self.params:
+                p -= lr * p.grad
+                p.grad = None
+        return loss.item()
+
+
+class ConvNet(MLP):
+    """conv(1->8, 3x3) relu pool2, conv(8->16, 3x3) relu pool2, linear(400->10)."""
+
+    def __init__(self, ns, rng: np.random.Generator) -> None:
+        self.ns = ns
+
+        def param(*shape, scale=0.1):
+            return ns.from_numpy((rng.standard_normal(shape) * scale).astype(np.float32)).requires_grad_()
+
+        self.params = [param(8, 1, 3, 3), param(8), param(16, 8, 3, 3), param(16), param(10, 400), param(10)]
+        self.x = ns.from_numpy(rng.standard_normal((32, 1, 28, 28)).astype(np.float32))
+        self.y = ns.from_numpy(rng.integers(0, 10, 32))
+
+    def loss(self):
+        F = self.ns.nn.functional  # noqa: N806 - torch's usual name
+        c1, b1, c2, b2, w, b = self.params
+        h = F.max_pool2d(F.relu(F.conv2d(self.x, c1, b1)), 2)
+        h = F.max_pool2d(F.relu(F.conv2d(h, c2, b2)), 2)
+        return F.cross_entropy(F.linear(h.reshape(h.shape[0], -1), w, b), self.y)
+
+
+def median_seconds(fn, repeat: int) -> float:
+    fn()  # warm up (torch's first call is slow)
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        chain(ns, size)
+        fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times) / OPS_PER_CHAIN * 1e6
+    return statistics.median(times)
+
+
+def memory_child(engine: str) -> None:
+    """Run in a subprocess: print the peak RSS growth (MiB) of a long chain, forward + backward."""
+    ns = __import__(engine)
+    if engine == "torch":
+        ns.set_num_threads(1)
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    x = ns.ones(MEMORY_ELEMENTS, requires_grad=True)
+    y = x
+    for _ in range(MEMORY_OPS // 2):
+        y = (y * 1.0001).tanh()  # tanh saves its output: the chain holds MEMORY_OPS/2 arrays
+    y.sum().backward()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print((peak - baseline) / 1024)
+
+
+def peak_memory_mib(engine: str) -> float:
+    out = subprocess.run(
+        [sys.executable, __file__, "--memory-child", engine], capture_output=True, text=True, check=True
+    )
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--skip-memory", action="store_true", help="skip the (slow, ~8 GB) memory benchmark")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
+    parser.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child)
+        return
 
     import torch
 
@@ -49,18 +138,30 @@ def main() -> None:
     torch.set_num_threads(1)
     rows = []
     for size in (10, 100_000):
-        ref = per_op_us(reference, size, args.repeat)
-        tor = per_op_us(torch, size, args.repeat)
-        rows.append({"elements": size, "reference_us_per_op": ref, "torch_us_per_op": tor, "ratio": ref / tor})
-    print(
-        f"{'elements':>9} {'reference':>12} {'torch':>12} {'ratio':>7}   (median of {args.repeat}, forward + backward)"
-    )
+        ref, tor = (median_seconds(lambda ns=ns, n=size: chain(ns, n), args.repeat) for ns in (reference, torch))
+        per_op = 1e6 / OPS_PER_CHAIN
+        rows.append(_row(f"chain, {size:,} elements, per op", ref * per_op, tor * per_op, "us"))
+    for label, model in (("MLP step, 784-256-10, batch 64", MLP), ("conv net step, batch 32", ConvNet)):
+        ref_model, tor_model = model(reference, np.random.default_rng(0)), model(torch, np.random.default_rng(0))
+        ref = median_seconds(ref_model.step, max(5, args.repeat // 3))
+        tor = median_seconds(tor_model.step, max(5, args.repeat // 3))
+        rows.append(_row(label, ref * 1e3, tor * 1e3, "ms"))
+    if not args.skip_memory:
+        label = f"peak memory, {MEMORY_OPS:,}-op chain on {MEMORY_ELEMENTS:,} elements"
+        rows.append(_row(label, peak_memory_mib("reference"), peak_memory_mib("torch"), "MiB"))
+
+    print(f"{'benchmark':<52} {'reference':>12} {'torch':>12} {'ratio':>7}")
     for r in rows:
-        ref, tor = r["reference_us_per_op"], r["torch_us_per_op"]
-        print(f"{r['elements']:>9} {ref:>9.2f} us {tor:>9.2f} us {r['ratio']:>6.2f}x")
+        unit = r["unit"]
+        print(f"{r['benchmark']:<52} {r['reference']:>9.2f} {unit:<2} {r['torch']:>9.2f} {unit:<2} {r['ratio']:>6.2f}x")
+    print(f"(median of {args.repeat} chains; torch {torch.__version__}, one thread each, float32)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"torch_version": torch.__version__, "rows": rows}, f, indent=2)
+
+
+def _row(label: str, ref: float, tor: float, unit: str) -> dict:
+    return {"benchmark": label, "reference": ref, "torch": tor, "unit": unit, "ratio": ref / tor}
 
 
 if __name__ == "__main__":

@@ -1,11 +1,14 @@
 """One case through the three witnesses, and the records that come out.
 
     engine forward ─┐                 ┌─ "forward"   record (engine vs torch values)
-    torch forward  ─┼─ cotangent v ───┼─ "vjp-torch" record (engine vs torch v^T J)
-    finite diffs   ─┘  (float64)      └─ "vjp-fd"    record (engine vs finite differences)
+    torch forward  ─┤                 ├─ "vjp-torch" / "vjp-fd"  (v^T J; every case)
+    numerical      ─┘  (float64)      ├─ "jvp-torch" / "jvp-fd"  (J u; ops with forward_ad)
+    reference                         └─ "hvp-torch" / "hvp-fd"  (VJP of VJP; ops with second_order)
 
-Each comparison uses the error budget of tolerances.py; each record's verdict
-reads all three pairwise outcomes (verdicts.py).
+Each comparison uses the error budget of tolerances.py; judge.py reads the three pairwise
+outcomes element by element (with one-sided differences at kinks) and verdicts.py names
+the result. Small inputs get the full gradient; larger ones Rademacher probes, narrowed
+down to the failing element (and output element) when one fails.
 """
 
 from __future__ import annotations
@@ -20,12 +23,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradcheck_suite import tolerances, verdicts
-from gradcheck_suite.compare import Comparison, compare, worst_of
+from gradcheck_suite import higher_order, tolerances, verdicts
+from gradcheck_suite.compare import Comparison, compare, scores
 from gradcheck_suite.engines.mirror import MirrorEngine
+from gradcheck_suite.estimators import Estimator, locate, output_of, trusted_complex
+from gradcheck_suite.judge import Flat, Judgement, Witnesses, judge
+from gradcheck_suite.noise import NoiseProbe
 from gradcheck_suite.oracles import finite_diff
 from gradcheck_suite.records import Record
 from gradcheck_suite.strategies import Case
+
+MAX_REFINED = 256  # elements per check estimated again with smaller steps
 
 
 @dataclass
@@ -51,11 +59,22 @@ def _raised(engine_error: BaseException | None, torch_error: BaseException | Non
 
 
 class CaseChecker:
-    """Checks cases of one op against torch and finite differences."""
+    """Checks cases of one op against torch and a float64 numerical reference.
 
-    def __init__(self, engine: MirrorEngine, oracle: MirrorEngine) -> None:
+    ``probes``: Rademacher probes for inputs above finite_diff.FULL_LIMIT elements.
+    ``higher_order_every``: JVP and HVP checks on every n-th example of a stream (1: all).
+    """
+
+    def __init__(
+        self, engine: MirrorEngine, oracle: MirrorEngine, *, probes: int = finite_diff.PROBES,
+        higher_order_every: int = 1,
+    ) -> None:  # fmt: skip
+        if probes < 1 or higher_order_every < 1:
+            raise ValueError(f"probes and higher_order_every must be >= 1, got {probes} and {higher_order_every}")
         self.engine = engine
         self.oracle = oracle
+        self.probes = probes
+        self.higher_order_every = higher_order_every
 
     def check(self, case: Case, ids: CaseIds) -> list[Record]:
         start = time.perf_counter()
@@ -72,18 +91,14 @@ class CaseChecker:
         return self._record(case, ids, "forward", verdict, detail=tb[-1500:])
 
     def _record(
-        self,
-        case: Case,
-        ids: CaseIds,
-        check: str,
-        verdict: tuple[str, str],
-        cmp: Comparison | None = None,
-        detail: str = "",
-    ) -> Record:
+        self, case: Case, ids: CaseIds, check: str, verdict: tuple[str, str], cmp: Comparison | None = None,
+        detail: str = "", location: dict | None = None, reference: str = "",
+    ) -> Record:  # fmt: skip
         rec = Record(
             run_id=ids.run_id, engine=self.engine.name, op=case.op.name, check=check, dtype=case.dtype,
             shapes=json.dumps([list(s) for s in case.shapes]), kwargs=_json(case.kwargs),
             seed=ids.seed, example=ids.example, verdict=verdict[0], rule=verdict[1], detail=detail,
+            location=_json(location) if location else "", reference=reference,
         )  # fmt: skip
         if cmp is not None:
             rec.max_abs_err, rec.max_rel_err = cmp.max_abs_err, cmp.max_rel_err
@@ -104,107 +119,171 @@ class CaseChecker:
         e_val, t_val = self.engine.to_numpy(e_out), self.oracle.to_numpy(t_out)
         wide = [x.astype(np.float64) for x in case.inputs]
         n_terms = max(1, sum(x.size for x in case.inputs))
-        noisy = case.dtype != "float64"
-        t64_in, t64_out = self.oracle.forward(op, wide, kwargs) if noisy else (t_in, t_out)
-        fwd_noise = t_val - self.oracle.to_numpy(t64_out) if noisy else None
-        fwd = compare(e_val, t_val, tolerances.budget(t_val, case.dtype, n_terms=n_terms, noise=_twice(fwd_noise)))
-        records = [
-            self._record(
-                case,
-                ids,
-                "forward",
-                verdicts.forward(fwd),
-                fwd,
-                _where(fwd, "output", e=fwd.actual, torch=fwd.expected),
-            )
-        ]
-
         v = case.cotangent(t_val.shape)
-        e_grads, e_err = _attempt(self.engine.vjp, e_in, e_out, v)
         t_grads, t_err = _attempt(self.oracle.vjp, t_in, t_out, v)
+        with_vjp = v if t_grads is not None else None  # noise of the forward alone when torch's VJP raised
+        fwd_noise, *g_noise = NoiseProbe.of(case.inputs, case.dtype).measure(
+            lambda xs: self._torch_run(op, xs, kwargs, with_vjp), [t_val, *(t_grads or [])]
+        )  # fmt: skip
+        fwd = compare(
+            e_val, t_val, tolerances.budget(t_val, case.dtype, n_terms=n_terms, noise=tolerances.twice(fwd_noise))
+        )
+        where = _where(fwd, "output", e=fwd.actual, torch=fwd.expected)
+        records = [self._record(case, ids, "forward", verdicts.forward(fwd), fwd, where)]
+
+        e_grads, e_err = _attempt(self.engine.vjp, e_in, e_out, v)
         if e_err or t_err:
             verdict = verdicts.errors(e_err, t_err, "backward")
             records.append(self._record(case, ids, "vjp-torch", verdict, detail=_raised(e_err, t_err)))
             return records
-        g_noise = None
-        if noisy:
-            t64_grads = self.oracle.vjp(t64_in, t64_out, v)
-            g_noise = [t - t64 for t, t64 in zip(t_grads, t64_grads)]
-        records += self._vjp_records(case, ids, wide, v, e_grads, t_grads, g_noise, n_terms)
+        to64 = tolerances.EPS["float64"] / tolerances.eps(case.dtype)  # the differences evaluate in float64
+        noise64 = (fwd_noise or 0.0) * to64, max((n or 0.0 for n in g_noise), default=0.0) * to64
+        records += self._vjp_records(case, ids, wide, v, e_grads, t_grads, g_noise, n_terms, noise64[0])
+        if ids.example % self.higher_order_every == 0:
+            records += self._higher_order_records(case, ids, wide, v, n_terms, noise64)
         return records
 
-    def _vjp_records(self, case, ids, wide, v, e_grads, t_grads, g_noise, n_terms) -> list[Record]:
+    def _torch_run(self, op, arrays, kwargs, v: np.ndarray | None) -> list[np.ndarray]:
+        """torch's forward value and (unless ``v`` is None) VJP at ``arrays``, for measuring noise."""
+        inputs, out = self.oracle.forward(op, arrays, kwargs)
+        return [self.oracle.to_numpy(out), *(self.oracle.vjp(inputs, out, v) if v is not None else [])]
+
+    # -- vector-Jacobian products ---------------------------------------------------------
+
+    def _vjp_records(self, case, ids, wide, v, e_grads, t_grads, g_noise, n_terms, noise64: float) -> list[Record]:
+        flat = Flat([x.shape for x in wide], [f"input {i}" for i in range(len(wide))])
+        noise = g_noise or [None] * len(e_grads)
         dtype = case.dtype
+        tol = flat.join([tolerances.budget(t, dtype, n_terms=n_terms, noise=tolerances.twice(n))
+                         for t, n in zip(t_grads, noise)])  # fmt: skip
+        base = flat.join([tolerances.budget(t, dtype, n_terms=n_terms, noise=n) for t, n in zip(t_grads, noise)])
+        rng = np.random.default_rng(zlib.crc32(v.tobytes()))  # probes follow the (replayable) case
+        est = self._estimator(case, wide, v, n_terms, flat, rng, noise64)
+        w = Witnesses(flat, flat.join(e_grads), flat.join(t_grads), tol, np.full(flat.size, np.nan), base)
+        err, w.filled = np.full(flat.size, np.nan), np.zeros(flat.size, bool)
+        if finite_diff.use_full(wide):
+            est.fill(range(flat.size), w.ref, err, w.filled)
+            scope = "full gradient"
+        else:
+            self._probe(est, w, err, base, rng)
+            p = finite_diff.miss_probability(self.probes)
+            scope = f"{self.probes} Rademacher probes (miss probability <= {p:.3g} per wrong element)"
+        w.ref_tol, w.ref_err = base + tolerances.FD_FACTOR * np.abs(err), err
+        self._refine(est, w, err, base)
+        verdict = judge(w, est.one_sided, "vjp", est.one_sided_along)
+        return self._derivative_records(
+            case, ids, "vjp", w, verdict, f"{est.method}; {scope}",
+            lambda j: self._output_of(case, wide, v, flat, j, verdict),
+        )  # fmt: skip
+
+    @staticmethod
+    def _refine(est: Estimator, w: Witnesses, err: np.ndarray, base: np.ndarray) -> None:
+        """Elements where the reference disagrees with engine or torch, or straddles a jump,
+        estimated again with smaller steps: a smooth function varying on a scale below the
+        default step must not pass for a kink (nor hide a bug behind a large error estimate)."""
+        with np.errstate(invalid="ignore"):
+            failing = (scores(w.engine, w.ref, w.ref_tol) > 1) | (scores(w.torch, w.ref, w.ref_tol) > 1)
+        idx = np.flatnonzero(w.known & (failing | w.erratic()))[:MAX_REFINED]
+        if idx.size:
+            est.refine(idx, w.ref, err)
+            w.ref_tol, w.ref_err = base + tolerances.FD_FACTOR * np.abs(err), err
+
+    def _estimator(self, case, wide, v, n_terms, flat, rng, noise64: float) -> Estimator:
+        # phi's rounding scale: its summands, and the measured noise of the forward (in float64
+        # units: intermediates larger than the output round at their own scale)
+        hidden = float(np.sum(np.abs(v))) * noise64 / finite_diff.EPS64
 
         def phi(xs):
-            terms = v * self.engine.evaluate(case.op, xs, case.kwargs)
-            return float(np.sum(terms)), float(np.sum(np.abs(terms)))
+            with np.errstate(all="ignore"):
+                terms = v * self.engine.evaluate(case.op, xs, case.kwargs)
+                return float(np.sum(terms)), float(np.sum(np.abs(terms))) + hidden
 
-        noise = g_noise or [None] * len(e_grads)
-        e_t = _per_input(e_grads, t_grads, [tolerances.budget(t, dtype, n_terms=n_terms, noise=_twice(n))
-                                            for t, n in zip(t_grads, noise)])  # fmt: skip
-        fd_values, fd_desc = None, ""
-        if finite_diff.use_full(wide):
-            fd_values, fd_errors = finite_diff.gradient(phi, wide)
-            budgets = [
-                tolerances.budget(f, dtype, n_terms=n_terms, noise=n, fd_error=err)
-                for f, err, n in zip(fd_values, fd_errors, noise)
-            ]
-            e_f = _per_input(e_grads, fd_values, budgets)
-            t_f = _per_input(t_grads, fd_values, budgets)
-            fd_desc = "full gradient"
-        else:
-            budgets = [tolerances.budget(t, dtype, n_terms=n_terms, noise=n) for t, n in zip(t_grads, noise)]
-            e_f, t_f = self._directional(phi, wide, e_grads, t_grads, budgets, v)
-            fd_desc = f"{finite_diff.PROBES} random directions"
+        est = Estimator(phi, wide, flat, n_terms=n_terms)
+        if case.op.analytic and flat.size:
+            est = trusted_complex(est, lambda xs: self.oracle.evaluate(case.op, xs, case.kwargs), v, rng)
+        return est
 
-        label, cmp = e_t
-        fd_at = _value_at(fd_values, label, cmp.worst)
-        rec_t = self._record(
-            case, ids, "vjp-torch", verdicts.vjp_torch(cmp, e_f[1], t_f[1]), cmp,
-            _where(cmp, label, e=cmp.actual, torch=cmp.expected, fd=fd_at),
-        )  # fmt: skip
-        label_f, cmp_f = e_f
-        rec_f = self._record(
-            case, ids, "vjp-fd", verdicts.vjp_fd(cmp_f, cmp, t_f[1]), cmp_f,
-            _where(cmp_f, label_f, e=cmp_f.actual, fd=cmp_f.expected) + f" [{fd_desc}]",
-        )  # fmt: skip
-        return [rec_t, rec_f]
+    def _probe(self, est: Estimator, w: Witnesses, err: np.ndarray, base: np.ndarray, rng) -> None:
+        """Probe checks for large inputs; failing probes are narrowed to elements, and the
+        numerical reference is also computed wherever engine and torch disagree."""
 
-    def _directional(self, phi, wide, e_grads, t_grads, budgets, v):
-        """Compare <grad, d> with the directional derivative along Gaussian probes d."""
-        rng = np.random.default_rng(zlib.crc32(v.tobytes()))  # probes follow the (replayable) case
-        e_cmps, t_cmps = [], []
-        for p in range(finite_diff.PROBES):
-            ds = [rng.standard_normal(x.shape) for x in wide]
-            fd = finite_diff.directional(phi, wide, ds)
-            # propagate the elementwise budget to the dot product: sum |d| * tol
-            tol = sum(float(np.sum(np.abs(d) * b)) for d, b in zip(ds, budgets)) + tolerances.FD_FACTOR * fd.error
-            measured = fd.directions  # the displacement the differences really took
-            e_dot = sum(float(np.sum(e.astype(np.float64) * d)) for e, d in zip(e_grads, measured))
-            t_dot = sum(float(np.sum(t.astype(np.float64) * d)) for t, d in zip(t_grads, measured))
-            e_cmps.append((f"direction {p}", compare(np.array(e_dot), np.array(fd.value), tol)))
-            t_cmps.append((f"direction {p}", compare(np.array(t_dot), np.array(fd.value), tol)))
-        return worst_of(e_cmps), worst_of(t_cmps)
+        def score_of(values):
+            return lambda idx: scores(values[idx], w.ref[idx], base[idx] + tolerances.FD_FACTOR * np.abs(err[idx]))
+
+        for p in range(self.probes):
+            d = finite_diff.rademacher(rng, (w.flat.size,))
+            got = est.along(d)
+            measured = w.flat.join(got.directions)
+            tol = tolerances.probe([base], [d], got.error)
+            for values, failures in ((w.engine, w.probes_e), (w.torch, w.probes_t)):
+                dot = float(np.sum(values * measured))
+                cmp = compare(np.array(dot), np.array(got.value), tol)
+                if not cmp.ok and not locate(est, values, base, d, w.ref, err, w.filled, score_of(values)):
+                    failures.append((f"probe {p}", cmp))
+        est.fill(np.flatnonzero(scores(w.engine, w.torch, w.tol) > 1)[:1024], w.ref, err, w.filled)
+
+    def _output_of(self, case, wide, v, flat, j, verdict: Judgement) -> dict:
+        """Input and element of flat index j, and the output element whose Jacobian entry is wrong."""
+        i, k = flat.locate(j)
+        where = {"input": i, "element": list(k)}
+        if verdict.ref_verdict[0] not in ("engine-bug", "non-finite") or v.size <= 1:
+            return where | ({"output": [0] * v.ndim} if v.size == 1 else {})
+        d = [np.zeros(x.shape) for x in wide]
+        d[i][k] = 1.0
+        column = finite_diff.directional_arrays(
+            lambda xs: [self.engine.evaluate(case.op, xs, case.kwargs)], wide, d
+        ).values[0]  # fmt: skip
+
+        def engine_at(u):
+            return float(self.engine.vjp_at(case.op, case.inputs, case.kwargs, u)[i][k])
+
+        found = output_of(engine_at, column, v)
+        if found:
+            o, e_entry, f_entry = found
+            where |= {"output": list(o), "engine_jacobian": e_entry, "reference_jacobian": f_entry}
+        return where
+
+    def _higher_order_records(self, case, ids, wide, v, n_terms, noise64: tuple[float, float]) -> list[Record]:
+        out = []
+        for stage, enabled, build in (
+            ("jvp", case.op.forward_ad, higher_order.jvp_witnesses),
+            ("hvp", case.op.second_order, higher_order.hvp_witnesses),
+        ):
+            if not enabled:
+                continue
+            result = build(self.engine, self.oracle, case, wide, v, n_terms, noise64[stage == "hvp"])
+            if isinstance(result, higher_order.Failed):
+                out.append(self._record(case, ids, f"{stage}-torch", result.verdict, detail=result.detail))
+                continue
+            w, one_sided, method, locate_fn = result
+            verdict = judge(w, one_sided, stage)
+            out += self._derivative_records(case, ids, stage, w, verdict, method, locate_fn)
+        return out
+
+    def _derivative_records(self, case, ids, stage, w, verdict: Judgement, method: str, locate_fn) -> list[Record]:
+        def at(j: int) -> dict | None:
+            return locate_fn(j) if j >= 0 else None
+
+        e_t, e_f = verdict.e_t, verdict.e_f
+        note = f"; {verdict.kink_note}" if verdict.kink_note else ""
+        t_where = _flat_where(w, verdict.e_t_at, e_t) + note
+        f_where = (_flat_where(w, verdict.e_f_at, e_f) if verdict.e_f_at >= 0 else _where(e_f, "probe")) + note
+        failed_t = verdict.torch_verdict[0] != "pass"
+        failed_f = verdict.ref_verdict[0] != "pass"
+        return [
+            self._record(case, ids, f"{stage}-torch", verdict.torch_verdict, e_t, t_where,
+                         at(verdict.e_t_at) if failed_t else None, method),
+            self._record(case, ids, f"{stage}-fd", verdict.ref_verdict, e_f, f_where,
+                         at(verdict.e_f_at) if failed_f else None, method),
+        ]  # fmt: skip
 
 
-def _per_input(actuals, references, budgets) -> tuple[str, Comparison]:
-    """The worst of the per-input comparisons, labelled with the input's position."""
-    return worst_of([
-        (f"input {i}", compare(a, r, b)) for i, (a, r, b) in enumerate(zip(actuals, references, budgets))
-    ])  # fmt: skip
-
-
-def _twice(noise):
-    """Two noisy float32 results may each be off by the measured noise."""
-    return None if noise is None else 2 * np.abs(noise)
-
-
-def _value_at(values, label: str, index: tuple) -> float | None:
-    if values is None or not label.startswith("input "):
-        return None
-    arr = values[int(label.split()[1])]
-    return float(arr[index]) if arr.size else None
+def _flat_where(w: Witnesses, j: int, cmp: Comparison) -> str:
+    if j < 0 or cmp.note:
+        return cmp.note
+    values = {"e": w.engine[j], "torch": w.torch[j], "fd": w.ref[j]}
+    shown = " ".join(f"{k}={v:.9g}" for k, v in values.items() if not math.isnan(v))
+    return f"worst at {w.flat.name(j)}: {shown}"
 
 
 def _where(cmp: Comparison, label: str, **values: float | None) -> str:

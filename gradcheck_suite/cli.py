@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="seed of the case streams (default: 0); same seed and budget, same cases",
     )
+    run.add_argument(
+        "--programs", type=_whole_number(0, 10**9, "a whole number of programs"), default=40,
+        help="random autograd programs run on the engine and torch in lockstep (default: 40; 0: none)",
+    )  # fmt: skip
     run.add_argument("--engine", default="reference", help="engine under test (default: reference)")
     run.add_argument("--out", type=Path, default=Path("reports"), help="directory for run folders (default: reports)")
     run.add_argument("--name", default=None, help="run folder name (default: a timestamp)")
@@ -156,7 +160,7 @@ def _run(args: argparse.Namespace) -> int:
         engine = get_engine(args.engine)
     except (catalogue.UnknownOpError, UnknownEngineError) as exc:
         raise UsageError(str(exc)) from None
-    started = _dt.datetime.now(_dt.timezone.utc)
+    started = _dt.datetime.now(_dt.UTC)
     run_id = (
         f"deterministic-s{args.seed}" if args.deterministic else started.strftime("%Y%m%d-%H%M%S") + f"-s{args.seed}"
     )
@@ -189,6 +193,8 @@ def _run(args: argparse.Namespace) -> int:
             sink=records.extend,
             progress=progress,
         )
+        if args.programs:
+            records.extend(_semantics(args, engine, ops, run_id))
     except KeyboardInterrupt:
         interrupted = True
         print("\ninterrupted: writing reports from the checks completed so far", file=sys.stderr)
@@ -208,6 +214,22 @@ def _run(args: argparse.Namespace) -> int:
     if interrupted:
         return EXIT_INTERRUPTED
     return EXIT_FAILURES if any(r.failed for r in records) else EXIT_OK
+
+
+def _semantics(args: argparse.Namespace, engine, ops, run_id: str) -> list:
+    """The semantics stream: random programs using the selected ops, on the engine and torch."""
+    import torch
+
+    from gradcheck_suite.semantics.run import records, search
+
+    result = search(engine.module, torch, ops, seed=args.seed, programs=args.programs)
+    if not args.quiet:
+        found = "  DIVERGED" if result.divergence else ""
+        print(
+            f"  {'programs':<12} {'mixed':<8} {result.programs:>4} programs {result.steps:>5} steps{found}",
+            file=sys.stderr,
+        )
+    return records(result, run_id=run_id, engine_name=engine.name, seed=args.seed, programs=args.programs)
 
 
 def _terminate(signum: int, frame: object) -> None:
@@ -230,11 +252,12 @@ def _meta(args, engine, ops, run_id, started, interrupted, torch_info) -> dict:
         "platform": platform.platform(),
         "seed": args.seed,
         "examples": args.examples,
+        "programs": args.programs,
         "dtypes": list(args.dtypes),
         "ops": [op.name for op in ops],
         "deterministic": args.deterministic,
         "started": started.isoformat(timespec="seconds"),
-        "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "interrupted": interrupted,
         "command": "gradcheck-suite " + " ".join(sys.argv[1:])
         if sys.argv and "gradcheck" in os.path.basename(sys.argv[0])

@@ -41,12 +41,8 @@ def compare(actual: np.ndarray, expected: np.ndarray, tol: np.ndarray) -> Compar
     if a.size == 0:
         return Comparison.empty()
     tol = np.broadcast_to(np.asarray(tol, dtype=np.float64), a.shape)
-    same_nonfinite = (np.isnan(a) & np.isnan(e)) | (np.isinf(a) & (a == e))
-    with np.errstate(invalid="ignore", over="ignore"):
-        diff = np.where(same_nonfinite, 0.0, np.abs(a - e))
-        diff = np.where(np.isnan(diff), math.inf, diff)  # nan on one side only
-        score = np.where(diff == 0, 0.0, diff / np.where(tol > 0, tol, math.inf))
-        score = np.where((diff > 0) & ~(tol > 0), math.inf, score)  # a zero or nan tolerance allows nothing
+    diff, score = _diff_and_score(a, e, tol)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         rel = diff / np.maximum(np.abs(e), np.finfo(np.float64).tiny)
     flat = int(np.argmax(score))
     worst = np.unravel_index(flat, a.shape)
@@ -63,6 +59,33 @@ def compare(actual: np.ndarray, expected: np.ndarray, tol: np.ndarray) -> Compar
         expected=float(e.flat[flat]),
         nonfinite=nonfinite,
     )
+
+
+def _diff_and_score(a: np.ndarray, e: np.ndarray, tol: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    same_nonfinite = (np.isnan(a) & np.isnan(e)) | (np.isinf(a) & (a == e))
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        diff = np.where(same_nonfinite, 0.0, np.abs(a - e))
+        diff = np.where(np.isnan(diff), math.inf, diff)  # nan on one side only
+        score = np.where(diff == 0, 0.0, diff / np.where(tol > 0, tol, math.inf))
+        score = np.where((diff > 0) & ~(tol > 0), math.inf, score)  # a zero or nan tolerance allows nothing
+    return diff, score
+
+
+def scores(actual: np.ndarray, expected: np.ndarray, tol: np.ndarray) -> np.ndarray:
+    """Elementwise |actual - expected| / tol with compare's rules (same shapes)."""
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    return _diff_and_score(a, e, np.broadcast_to(np.asarray(tol, dtype=np.float64), a.shape))[1]
+
+
+def compare_at(actual: np.ndarray, expected: np.ndarray, tol: np.ndarray, mask: np.ndarray) -> tuple[Comparison, int]:
+    """compare() on the flat elements selected by ``mask``; also the flat index of the worst one
+    (-1 when none is selected)."""
+    idx = np.flatnonzero(mask)
+    if idx.size == 0:
+        return Comparison.empty(), -1
+    c = compare(np.asarray(actual).ravel()[idx], np.asarray(expected).ravel()[idx], np.asarray(tol).ravel()[idx])
+    return c, int(idx[c.worst[0]])
 
 
 def worst_of(comparisons: list[tuple[str, Comparison]]) -> tuple[str, Comparison]:

@@ -10,27 +10,33 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-# Verdicts: name -> (is a failure of the engine under test, one-line meaning).
-VERDICTS: dict[str, tuple[bool, str]] = {
-    "pass": (False, "engine, torch and finite differences agree within the error budget"),
-    "engine-bug": (True, "torch and finite differences agree; the engine differs"),
-    "torch-differs": (False, "engine and finite differences agree; torch differs"),
-    "convention": (False, "at a kink: engine and torch pick different valid subgradients"),
-    "not-differentiable": (False, "no derivative exists here and neither side is wrong"),
-    "numerical-noise": (False, "a difference, but within the error budget"),
-    "forward-mismatch": (True, "the engine's forward values differ from torch's"),
-    "error-mismatch": (True, "one side raised an error, the other did not"),
-    "non-finite": (True, "the engine produced inf/nan where torch and finite differences are finite"),
-    "harness-error": (True, "the checker itself failed on this case (a bug to report)"),
-}
+from gradcheck_suite.verdicts import VERDICTS as _VERDICTS
+
+# Verdicts: name -> (is a failure of the engine under test, one-line meaning); the one
+# table, with the rule for each, is verdicts.VERDICTS.
+VERDICTS: dict[str, tuple[bool, str]] = {name: (fails, meaning) for name, (fails, meaning, _) in _VERDICTS.items()}
 
 FAILING = frozenset(name for name, (fails, _) in VERDICTS.items() if fails)
 
 CHECKS: dict[str, str] = {
     "forward": "engine forward values against torch's",
     "vjp-torch": "engine vector-Jacobian product against torch.autograd.grad with the same cotangent",
-    "vjp-fd": "engine vector-Jacobian product against central finite differences in float64",
+    "vjp-fd": "engine vector-Jacobian product against finite differences of sum(v * f) in float64 (central "
+    "differences with Richardson extrapolation, or complex step for analytic ops; full gradient for small "
+    "inputs, Rademacher probes with a stated miss probability for larger ones)",
+    "jvp-torch": "engine forward-mode Jacobian-vector product (forward_ad dual tensors) against torch's forward_ad "
+    "with the same random tangent",
+    "jvp-fd": "engine Jacobian-vector product against the float64 directional derivative of f along the tangent "
+    "(central differences, or complex step for analytic ops)",
+    "hvp-torch": "engine second-order product (VJP of the VJP with create_graph: d/dx <v^T J(x), w>) against "
+    "torch's with the same v and w",
+    "hvp-fd": "engine second-order product against central finite differences of torch's float64 VJP along w",
+    "semantics": "random autograd programs run on the engine and on torch in lockstep (state compared per step)",
 }
+
+# The checks one case produces when nothing raises (jvp-/hvp- only for ops with forward_ad /
+# second_order; a raising side leaves only the "-torch" row of that stage).
+CASE_CHECKS = ("forward", "vjp-torch", "vjp-fd", "jvp-torch", "jvp-fd", "hvp-torch", "hvp-fd")
 
 # Column -> meaning. Order here is the CSV column order.
 COLUMNS: dict[str, str] = {
@@ -45,13 +51,16 @@ COLUMNS: dict[str, str] = {
     "example": "index of the case within its op/dtype stream",
     "max_abs_err": "largest absolute difference between the two sides compared",
     "max_rel_err": "largest difference relative to the reference value's magnitude",
-    "tolerance": "allowed absolute difference at the worst element (atol + rtol * |reference|)",
+    "tolerance": "allowed absolute difference at the worst element (the error budget of tolerances.py)",
     "score": "worst ratio of difference to tolerance; the check passes when score <= 1",
     "verdict": "classification of the row (see VERDICTS)",
     "rule": "the rule that produced the verdict, in words",
     "detail": "where the worst difference is and the values on each side",
     "inputs": "JSON of the input arrays (failing rows only), enough to rebuild the case",
     "duration_ms": "wall time of the check in milliseconds",
+    "location": "JSON of where the worst difference is: input index, element index, output element (when "
+    'narrowed), e.g. {"input": 1, "element": [2, 0], "output": [2]}',
+    "reference": "the numerical reference used: method, full or probes, and the miss probability of probes",
 }
 
 
@@ -77,6 +86,8 @@ class Record:
     detail: str = ""
     inputs: str = ""
     duration_ms: float = math.nan
+    location: str = ""
+    reference: str = ""
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:

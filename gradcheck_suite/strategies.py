@@ -14,11 +14,12 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from gradcheck_suite.catalogue.spec import Domain, OpSpec, Shape
+from gradcheck_suite.catalogue.spec import Domain, Kinks, OpSpec, Shape
 
 MAX_DIMS = 4
 MAX_SIDE = 4
 DTYPES = ("float32", "float64")
+KINK_ODDS = 4  # about one case in KINK_ODDS of an op with Kinks metadata is aimed at its kinks
 
 
 def shapes(min_dims: int = 0, max_dims: int = MAX_DIMS, min_side: int = 0, max_side: int = MAX_SIDE):
@@ -148,5 +149,82 @@ def cases(draw: st.DrawFn, op: OpSpec, dtype: str) -> Case:
         draw(values(shape, domain, dtype), label=f"input {i}")
         for i, (shape, domain) in enumerate(zip(shapes_, op.domains))
     )
+    if op.kinks is not None and draw(st.integers(0, KINK_ODDS - 1), label="aim at a kink") == 0:
+        inputs = draw(at_kinks(op.kinks, inputs, kwargs), label="kink placement")
     seed = draw(st.integers(0, 2**32 - 1), label="cotangent seed")
     return Case(op=op, dtype=dtype, inputs=inputs, kwargs=kwargs, cotangent_seed=seed)
+
+
+def kink_kinds(kinks: Kinks, kwargs: dict, arity: int) -> list[str]:
+    """What can be placed for these Kinks: points (incl. kwarg points), ties within an
+    input, ties across inputs (binary ops such as maximum)."""
+    kinds = ["points"] if kinks.values(kwargs) else []
+    if kinks.ties:
+        kinds.append("ties")
+        if arity >= 2:
+            kinds.append("ties across inputs")
+    return kinds
+
+
+@st.composite
+def at_kinks(draw: st.DrawFn, kinks: Kinks, inputs: tuple[np.ndarray, ...], kwargs: dict) -> tuple[np.ndarray, ...]:
+    """The inputs with some elements moved exactly onto kinks: kink points (relu's 0, clamp's
+    bounds), ties within an input at its max, min or first value (max, amax, norm of
+    equal magnitudes), or elements copied across inputs (maximum(a, b) with a == b).
+    ``how many`` is one element (two for a tie), about half, or all of them (all zeros:
+    the norm at the zero vector)."""
+    kinds = kink_kinds(kinks, kwargs, len(inputs))
+    targets = [i for i in (kinks.inputs if kinks.inputs is not None else range(len(inputs))) if i < len(inputs)]
+    if not kinds or not targets:
+        return inputs
+    kind = draw(st.sampled_from(kinds), label="kink kind")
+    how_many = draw(st.sampled_from(["one", "half", "all"]), label="how many")
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="kink seed"))
+    out = [np.array(x, copy=True) for x in inputs]
+    if kind == "ties across inputs":
+        source = next(i for i in range(len(inputs)) if i != targets[-1]) if len(targets) < 2 else targets[0]
+        for i in (t for t in targets if t != source and out[t].size and out[source].size):
+            mask = _kink_mask(rng, out[i].shape, how_many, pair=False)
+            out[i][mask] = _aligned(out[source], out[i].shape)[mask]
+        return tuple(out)
+    for i in targets:
+        x = out[i]
+        if x.size == 0:
+            continue
+        if kind == "points":
+            points = np.array(kinks.values(kwargs), dtype=x.dtype)
+            mask = _kink_mask(rng, x.shape, how_many, pair=False)
+            x[mask] = rng.choice(points, size=int(mask.sum()))
+        else:
+            tie = draw(st.sampled_from(["max", "min", "first"]), label=f"tie value of input {i}")
+            value = {"max": x.max(), "min": x.min(), "first": x.flat[0]}[tie]
+            x[_kink_mask(rng, x.shape, how_many, pair=True)] = value
+    return tuple(out)
+
+
+def _kink_mask(rng: np.random.Generator, shape: Shape, how_many: str, *, pair: bool) -> np.ndarray:
+    """Which elements to move: one (or a pair, for a tie), about half, or all."""
+    n = math.prod(shape)
+    flat = np.zeros(n, bool)
+    if n == 0:
+        return flat.reshape(shape)
+    if how_many == "all":
+        flat[:] = True
+    elif how_many == "half":
+        flat[rng.random(n) < 0.5] = True
+        flat[rng.integers(n)] = True
+    else:
+        flat[rng.choice(n, size=min(n, 2 if pair else 1), replace=False)] = True
+    return flat.reshape(shape)
+
+
+def _aligned(source: np.ndarray, shape: Shape) -> np.ndarray:
+    """Values of ``source`` at the positions of an array of ``shape`` it broadcasts with:
+    where the two line up element for element, equal values there are ties of the op."""
+    out = np.broadcast_shapes(source.shape, shape)
+    full = np.broadcast_to(source, out)
+    lead = len(out) - len(shape)
+    index = tuple(0 for _ in range(lead)) + tuple(
+        slice(0, 1) if n == 1 and m != 1 else slice(None) for n, m in zip(shape, out[lead:])
+    )
+    return np.broadcast_to(full[index], shape)

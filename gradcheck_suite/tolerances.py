@@ -11,15 +11,59 @@ The allowed difference at element i between a computed value and its reference i
   rounding errors of independent terms grow like its square root.
 - max_j |ref_j| makes the floor normwise: an element that is small because of
   cancellation is allowed the absolute error of the large terms it came from.
-- noise_i is the float32 rounding noise measured on this very case: the difference
-  between torch's float32 and float64 results. It captures ill-conditioning (for
-  example 1 - tanh(x)**2 near saturation) that no a-priori constant does; it is zero
-  for float64.
+- noise is the rounding noise measured on this very case (``rounding_noise``): it
+  captures ill-conditioning (1 - tanh(x)**2 near saturation, solves with nearly
+  singular matrices, sums that cancel) that no a-priori constant does.
 - fd_error_i is the finite-difference error estimate (Richardson difference plus
   rounding), for comparisons against finite differences.
 
 A check passes when every element is within tol_i; the record's ``score`` is
 max_i |diff_i| / tol_i, so score <= 1 means pass.
+
+Where the terms come from, per check:
+
+- n_terms: the number of input elements of the case (an upper bound on the rounded
+  terms that reach one output or gradient element: a reduction over n elements, a
+  matmul's inner dimension, broadcasting sums).
+- noise: torch computes the same quantity (forward value, VJP, JVP, HVP) in float32 and
+  in float64; their difference is one sample of float32 rounding error, and
+
+      noise = eps(dtype) / eps(float32) * max_j |torch32_j - torch64_j|   (finite j)
+
+  For float32 this is the measured error itself; for float64 the same error scaled to
+  float64's unit roundoff: to first order a rounding error is proportional to the unit
+  roundoff (condition number times eps), so the float32 run measures the float64
+  computation's sensitivity to rounding, cancellation in intermediates included.
+  It is normwise (the max over the array, like the rounding floor): one sample at one
+  element is a poor estimate of its error level (the ratio of two independent rounding
+  errors is heavy-tailed, and torch32 can equal torch64 at an element by luck, e.g.
+  both 0), while errors of one computation share their scale across the array
+  (reductions and products mix the elements). Two results may each be off by it,
+  hence twice the noise for engine against torch (``twice``).
+- fd_error: central differences (Richardson difference + rounding from the summands),
+  complex step (CS_ULPS roundoffs of the summed derivative terms), see oracles/.
+
+Directional (probe) comparisons compare dot products <g, d> with a Rademacher d. If every
+element of g is within its tol_i of the truth, the dot product's error is a sum of
+independent-signed terms bounded by tol_i, so by Hoeffding's inequality
+
+    P(|sum_i d_i e_i| > t) <= 2 exp(-t^2 / (2 sum_i tol_i^2))
+
+and the probe tolerance
+
+    tol_probe = HOEFFDING * sqrt(sum_i (d_i tol_i)^2) + FD_FACTOR * fd_error
+
+gives a correct gradient a false-alarm chance below 2 exp(-HOEFFDING^2 / 2) (< 1e-13)
+per probe, while a gradient element off by more than tol_probe is missed by a probe
+with probability at most 1/2 (oracles/finite_diff.py).
+
+Second order: the rounding floor of a Hessian-vector product uses the normwise scale
+max(max|ref|, max|g| / max|x|) (``hessian_scale``): the product can vanish by
+cancellation of terms of the size of the gradient over the input.
+
+Kinks: an element where the one-sided derivatives L and R differ (oracles/finite_diff.py)
+is judged "between" them when min(L, R) - pad <= g <= max(L, R) + pad with
+pad = KINK_FACTOR * (err_L + err_R) + tol_i.
 """
 
 from __future__ import annotations
@@ -28,10 +72,13 @@ import math
 
 import numpy as np
 
+CBRT_EPS = float(np.finfo(np.float64).eps) ** (1 / 3)
 EPS = {"float32": float(np.finfo(np.float32).eps) / 2, "float64": float(np.finfo(np.float64).eps) / 2}
 SAFETY = 64.0
 NOISE_FACTOR = 4.0
 FD_FACTOR = 8.0
+NUDGE = 2.0**-32  # relative input nudge that measures sensitivity (first order up to condition ~1e8)
+HOEFFDING = 8.0  # probe tolerance in standard deviations: 2 exp(-32) ~ 2.5e-14 false alarms
 
 
 def eps(dtype: str) -> float:
@@ -46,17 +93,61 @@ def budget(
     dtype: str,
     *,
     n_terms: int = 1,
-    noise: np.ndarray | None = None,
+    noise: np.ndarray | float | None = None,
     fd_error: np.ndarray | None = None,
+    scale: float = 0.0,
 ) -> np.ndarray:
-    """Elementwise tolerance for values computed in ``dtype`` against ``reference``."""
+    """Elementwise tolerance for values computed in ``dtype`` against ``reference``;
+    ``scale`` raises the normwise magnitude where the result hides its terms' size."""
     ref = np.abs(np.asarray(reference, dtype=np.float64))
     finite = ref[np.isfinite(ref)]
-    top = float(finite.max()) if finite.size else 0.0
+    top = max(float(finite.max()) if finite.size else 0.0, scale)
     tol = SAFETY * eps(dtype) * math.sqrt(max(n_terms, 1)) * (np.where(np.isfinite(ref), ref, 0.0) + top)
     tol = tol + eps(dtype)  # an absolute floor, so an all-zero reference tolerates roundoff
-    if noise is not None:
-        tol = tol + NOISE_FACTOR * np.abs(noise)
+    if noise is not None:  # inf - inf in a measured noise is no information: counts as zero
+        tol = tol + NOISE_FACTOR * np.nan_to_num(np.abs(noise), nan=0.0, posinf=0.0)
     if fd_error is not None:
         tol = tol + FD_FACTOR * np.abs(fd_error)
     return tol
+
+
+def rounding_noise(low: np.ndarray, high: np.ndarray, dtype: str) -> float:
+    """The normwise rounding noise of a result computed in ``dtype``, from torch's float32
+    (``low``) and float64 (``high``) results of the same computation (see the module
+    docstring). Non-finite differences (float32 overflow) carry no information."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        gap = np.abs(np.asarray(low, dtype=np.float64) - np.asarray(high, dtype=np.float64))
+    finite = gap[np.isfinite(gap)]
+    top = float(finite.max()) if finite.size else 0.0
+    return top * eps(dtype) / EPS["float32"]
+
+
+def sensitivity_noise(nudged: np.ndarray, high: np.ndarray, dtype: str) -> float:
+    """The normwise first-order effect on a result of rounding its inputs in ``dtype``: from
+    torch's float64 result at the inputs (``high``) and at the inputs nudged by NUDGE
+    relative (``nudged``), scaled to ``dtype``'s unit roundoff (see the module docstring)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        gap = np.abs(np.asarray(nudged, dtype=np.float64) - np.asarray(high, dtype=np.float64))
+    finite = gap[np.isfinite(gap)]
+    top = float(finite.max()) if finite.size else 0.0
+    return top * eps(dtype) / NUDGE
+
+
+def twice(noise: np.ndarray | float | None) -> np.ndarray | float | None:
+    """Two noisy results may each be off by the measured noise."""
+    return None if noise is None else 2 * np.abs(noise)
+
+
+def probe(budgets: list[np.ndarray], directions: list[np.ndarray], fd_error: float) -> float:
+    """Tolerance for a dot product <g, d> whose elements have the elementwise ``budgets``."""
+    spread = sum(float(np.sum((np.asarray(d) * b) ** 2)) for d, b in zip(directions, budgets))
+    return HOEFFDING * math.sqrt(spread) + FD_FACTOR * abs(fd_error)
+
+
+def hessian_scale(xs: list[np.ndarray], grads: list[np.ndarray]) -> float:
+    """The size of second-derivative terms, max|g| / max|x| (dimensional: H ~ g / x). A
+    Hessian-vector product can be ~0 by cancellation of terms of this size (the norm's
+    Hessian along x), so its rounding floor is scaled by it."""
+    g = max((float(np.max(np.abs(a[np.isfinite(a)]), initial=0.0)) for a in grads), default=0.0)
+    x = max((float(np.max(np.abs(a), initial=0.0)) for a in xs), default=0.0)
+    return g / max(x, CBRT_EPS)

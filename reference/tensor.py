@@ -22,6 +22,12 @@ NON_LEAF_FLAG_MESSAGE = (
     "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
 )
 INT_REQUIRES_GRAD_MESSAGE = "only Tensors of floating point dtype can require gradients"
+DETACH_VIEW_MESSAGE = (
+    "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) for "
+    "training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and hence "
+    "detach_() cannot be called on these gradients. To fix this error, please refer to the "
+    "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution."
+)
 NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
     "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
@@ -43,6 +49,10 @@ class Tensor:
         "_output_nr",
         "_requires_grad",
         "_retains_grad",
+        "_vc",
+        "_view_base",
+        "_view_kind",
+        "_views",
         "grad_fn",
     )
 
@@ -64,6 +74,8 @@ class Tensor:
         self._accumulator = None
         self._retains_grad = False
         self._fw = None  # (forward-AD level, tangent Tensor) of a dual tensor
+        self._vc = []  # version counter, shared with views: clock times of in-place changes
+        self._view_base = None  # the tensor whose memory this view shares (views only)
 
     @classmethod
     def _make(cls, array: np.ndarray, grad_fn: Node | None = None, output_nr: int = 0) -> Tensor:
@@ -75,7 +87,13 @@ class Tensor:
     # -- autograd flags ------------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
-        return self._requires_grad or self.grad_fn is not None
+        # torch: a view also reports its base's flag (even a view made under no_grad, or
+        # before the base started requiring grad), though its gradient then goes nowhere
+        return (
+            self._requires_grad
+            or self.grad_fn is not None
+            or (self._view_base is not None and self._view_base.requires_grad)
+        )
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
@@ -118,6 +136,8 @@ class Tensor:
         """Where a gradient for this tensor goes: its grad_fn, or its leaf accumulator."""
         if self.grad_fn is not None:
             return (self.grad_fn, self._output_nr)
+        if not self._requires_grad:  # a no_grad view of a tensor requiring grad: no accumulator
+            return (None, 0)
         acc = self._accumulator() if self._accumulator is not None else None
         if acc is None:
             acc = AccumulateGrad(self)
@@ -137,21 +157,64 @@ class Tensor:
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
-        """A new leaf sharing this tensor's data, cut off from the graph."""
-        return Tensor._make(self._data)
+        """A new leaf sharing this tensor's data and version counter, cut off from the graph."""
+        t = Tensor._make(self._data)
+        t._vc = self._vc
+        return t
 
     def detach_(self) -> Tensor:
+        if self._view_base is not None:
+            raise RuntimeError(DETACH_VIEW_MESSAGE)
         self.grad_fn = None
         self._requires_grad = False
         return self
 
     @property
     def data(self) -> Tensor:
+        """The same data as a new leaf with its own version counter (changes through it go
+        unnoticed by autograd, unlike ``detach()``)."""
         return Tensor._make(self._data)
 
     @data.setter
     def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        if self.requires_grad and value._data.dtype.kind != "f":
+            raise RuntimeError("data set to a tensor that requires gradients must be floating point or complex dtype")
         self._data = value._data
+
+    # -- versions, views and hooks ---------------------------------------------------------
+    @property
+    def _version(self) -> int:
+        return len(self._vc)
+
+    @property
+    def _base(self) -> Tensor | None:
+        return self._view_base
+
+    def _is_view(self) -> bool:
+        return self._view_base is not None
+
+    @property
+    def output_nr(self) -> int:
+        return self._output_nr
+
+    def register_hook(self, hook: Any) -> Any:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned Tensor
+        replaces the gradient. Returns a handle whose ``remove()`` unregisters it."""
+        from reference.autograd.hooks import register_hook
+
+        return register_hook(self, hook)
+
+    def retain_grad(self) -> None:
+        """Populate ``.grad`` of this non-leaf tensor during backward."""
+        from reference.autograd.hooks import retain_grad
+
+        retain_grad(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
 
     # -- metadata ------------------------------------------------------------------------
     @property

@@ -159,3 +159,95 @@ def test_use_full_switches_at_the_limit_over_all_inputs():
     assert not fd.use_full([np.zeros(limit + 1)])
     assert not fd.use_full([np.zeros(limit - 10), np.zeros(11)])  # counted over all inputs together
     assert fd.use_full([np.zeros(()), np.zeros((0, 100))])  # a 0-d input is one element, size-0 none
+
+
+# -- one-sided differences: kinks ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("terms", "x", "left", "right"),
+    [
+        (lambda xs: np.abs(xs[0]), 0.0, -1.0, 1.0),
+        (lambda xs: np.maximum(xs[0], 0.0), 0.0, 0.0, 1.0),
+        (lambda xs: np.clip(xs[0], -1.0, 0.5), 0.5, 1.0, 0.0),
+        (lambda xs: np.maximum(xs[0], 0.25) * 3, 0.25, 0.0, 3.0),
+    ],
+)
+def test_one_sided_differences_find_a_kink_and_its_two_derivatives(terms, x, left, right):
+    sides = fd.one_sided_element(phi_of(terms), [np.array([x, 1.7])], 0, (0,))
+    assert bool(sides.kink()) and bool(sides.defined())
+    assert float(sides.left) == pytest.approx(left, abs=1e-8)
+    assert float(sides.right) == pytest.approx(right, abs=1e-8)
+    between = (left + right) / 2
+    assert bool(sides.between(np.float64(between), np.float64(0.0)))
+    assert not bool(sides.between(np.float64(max(left, right) + 0.1), np.float64(0.0)))
+
+
+@pytest.mark.parametrize("name", ["cubic polynomial", "weighted exp", "sin*cos of two inputs"])
+def test_one_sided_differences_agree_on_smooth_functions(name):
+    terms, grad, xs = KNOWN[name]
+    sides = fd.one_sided_element(phi_of(terms), xs, 0, (1, 2))
+    assert not bool(sides.kink())
+    exact = grad(xs)[0][1, 2]
+    assert abs(float(sides.left) - exact) <= float(sides.left_error)
+    assert abs(float(sides.right) - exact) <= float(sides.right_error)
+
+
+def test_one_sided_differences_at_the_edge_of_the_domain_have_no_derivative():
+    with np.errstate(invalid="ignore"):
+        sides = fd.one_sided_element(phi_of(lambda xs: np.sqrt(xs[0])), [np.array([0.0])], 0, (0,))
+    assert bool(sides.kink()) and not bool(sides.defined())
+    assert np.isnan(sides.left) and sides.right > 100
+
+
+def test_array_differences_give_the_jacobian_vector_product_with_error_estimates():
+    x = rng.uniform(-1, 1, (3, 2))
+    u = fd.rademacher(np.random.default_rng(1), x.shape)
+    got = fd.directional_arrays(lambda xs: [np.sin(xs[0]) * xs[0]], [x], [u])
+    exact = (np.cos(x) * x + np.sin(x)) * got.directions[0]
+    assert np.all(np.abs(got.values[0] - exact) <= got.errors[0])
+    assert np.max(got.errors[0]) < 1e-8
+    sides = fd.one_sided_arrays(lambda xs: [np.abs(xs[0])], [np.array([0.0, 2.0])], [np.array([1.0, 1.0])])[0]
+    np.testing.assert_array_equal(sides.kink(), [True, False])
+
+
+def test_rademacher_probes_are_plus_minus_one():
+    d = fd.rademacher(np.random.default_rng(0), (1000,))
+    assert set(np.unique(d)) == {-1.0, 1.0}
+    assert abs(d.mean()) < 0.1
+
+
+# -- complex step -------------------------------------------------------------------------
+
+
+def test_complex_step_is_accurate_to_rounding_where_central_differences_are_not():
+    import torch
+
+    from gradcheck_suite.oracles import complex_step
+
+    x = np.array([0.3, -1.2, 2.5])
+    v = np.array([1.0, -2.0, 0.5])
+
+    def f(xs):
+        return torch.tanh(torch.from_numpy(xs[0]) ** 3).numpy()
+
+    grads, errors = complex_step.gradient(f, v, [x])
+    exact = v * 3 * x**2 / np.cosh(x**3) ** 2
+    assert np.max(np.abs(grads[0] - exact)) <= 4e-16 * np.max(np.abs(exact)) * 8
+    assert np.all(np.abs(grads[0] - exact) <= errors[0])
+    central, _ = fd.gradient(phi_of(lambda xs: v * np.tanh(xs[0] ** 3)), [x])
+    assert np.max(np.abs(central[0] - exact)) > 10 * np.max(np.abs(grads[0] - exact))
+    d = complex_step.directional(f, v, [x], [np.ones(3)])
+    assert complex_step.consistent(d, fd.directional(phi_of(lambda xs: v * np.tanh(xs[0] ** 3)), [x], [np.ones(3)]))
+
+
+def test_complex_step_on_a_non_analytic_function_is_caught_by_the_consistency_check():
+    import torch
+
+    from gradcheck_suite.oracles import complex_step
+
+    x, v = np.array([0.5, -1.5]), np.array([1.0, 1.0])
+    u = np.array([1.0, 2.0])
+    d = complex_step.directional(lambda xs: torch.abs(torch.from_numpy(xs[0])).numpy(), v, [x], [u])
+    central = fd.directional(phi_of(lambda xs: v * np.abs(xs[0])), [x], [u])
+    assert not complex_step.consistent(d, central)

@@ -241,7 +241,9 @@ def test_cases_follow_the_ops_shapes_domains_and_dtype(dtype):
         assert len(case.inputs) == 2
         assert all(x.dtype == np.dtype(dtype) for x in case.inputs)
         np.broadcast_shapes(*case.shapes)
-        assert np.all(np.abs(case.inputs[1].astype(np.float64)) >= NONZERO.low)
+        denominator = case.inputs[1].astype(np.float64)
+        # away from 0, except where a case is aimed at the pole on purpose (Kinks points)
+        assert np.all((np.abs(denominator) >= NONZERO.low) | (denominator == 0.0))
         assert case.kwargs == {}
 
 
@@ -254,3 +256,48 @@ def test_case_kwargs_are_drawn_for_the_drawn_shapes():
         assert math.prod(case.shapes[0]) == case.inputs[0].size
     assert {len(c.shapes[0]) for c in drawn} >= {0, 1, 2, 3}
     assert {c.kwargs["dim"] for c in drawn} >= {-1, 0, 1}
+
+
+# -- kinks generated on purpose -----------------------------------------------------------
+
+
+def _kinked(kinks, domains=(REAL,), shape_strategy=None, kwargs=None):
+    from hypothesis import strategies as st
+
+    from gradcheck_suite.catalogue.spec import op
+
+    return op("k", "test", lambda ns, *a, **kw: a[0], shape_strategy or shapes(min_side=1), domains,
+              kinks=kinks, kwargs=(lambda s: st.just(kwargs)) if kwargs else (lambda s: st.just({})))  # fmt: skip
+
+
+def test_about_one_case_in_four_is_aimed_at_the_kink_points():
+    from gradcheck_suite.catalogue.spec import Kinks
+
+    drawn = draws(cases(_kinked(Kinks(points=(0.0,)), domains=(NONZERO,)), "float64"), 200)
+    at_zero = [c for c in drawn if np.any(c.inputs[0] == 0.0)]  # NONZERO never draws 0 by itself
+    assert 0.1 < len(at_zero) / len(drawn) < 0.5
+    assert any(np.all(c.inputs[0] == 0.0) and c.inputs[0].size > 1 for c in at_zero), "the zero vector (norm)"
+    assert any(np.sum(c.inputs[0] == 0.0) == 1 and c.inputs[0].size > 2 for c in at_zero), "a single kink"
+
+
+def test_kwarg_points_and_ties_are_placed():
+    from gradcheck_suite.catalogue.spec import Kinks
+
+    clamp = _kinked(Kinks(kwarg_points=("min", "max")), kwargs={"min": -0.5, "max": 1.0})
+    assert any(np.any(c.inputs[0] == -0.5) for c in draws(cases(clamp, "float32"), 120))
+    assert any(np.any(c.inputs[0] == 1.0) for c in draws(cases(clamp, "float32"), 120))
+    ties = draws(cases(_kinked(Kinks(ties=True)), "float64"), 200)
+    tied_at_max = [c for c in ties if c.inputs[0].size > 1 and np.sum(c.inputs[0] == c.inputs[0].max()) >= 2]
+    assert len(tied_at_max) >= 5
+
+
+def test_ties_across_inputs_line_up_with_broadcasting():
+    from gradcheck_suite.catalogue.spec import Kinks
+
+    spec = _kinked(Kinks(ties=True), domains=(REAL, REAL), shape_strategy=broadcast_shapes(2))
+    found = 0
+    for c in draws(cases(spec, "float64"), 300):
+        a, b = np.broadcast_arrays(*c.inputs)
+        found += bool(a.size and np.any(a == b))
+        assert c.inputs[1].shape == c.shapes[1]
+    assert found >= 10

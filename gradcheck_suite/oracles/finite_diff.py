@@ -1,21 +1,35 @@
-"""Central finite differences in float64 that report their own error.
+"""Finite differences in float64 that report their own error.
 
-The quantity checked is the vector-Jacobian product v^T J: the gradient of the
-scalar phi(x) = sum(v * f(x)). Each derivative is a central difference at step h
-and h/2, combined by Richardson extrapolation (which cancels the h^2 term):
+Scalar derivatives are of phi(x) = sum(v * f(x)) (the vector-Jacobian product v^T J is
+its gradient); array derivatives are of a function returning arrays (f itself for a
+Jacobian-vector product, a VJP for a Hessian-vector product).
 
-    D(h) = (phi(x + h d) - phi(x - h d)) / (2 h)
-    R    = (4 D(h/2) - D(h)) / 3
+Central differences, combined by Richardson extrapolation (cancels the h^2 term):
+
+    D(h) = (g(x + h d) - g(x - h d)) / (2 h)        R = (4 D(h/2) - D(h)) / 3
     error estimate = |R - D(h/2)| + rounding
 
-with h = eps64^(1/3) * max(1, |x|), the step that balances truncation and rounding.
-Rounding is bounded from the magnitude of the summands of phi (sum |v * f|), not
-from |phi|, which can be small by cancellation. Points x + h d are rounded to float64;
-the displacement actually taken is computed exactly (Sterbenz) and reported, so the
-analytic side is compared along the direction the differences really measured.
+One-sided differences (for kinks), Richardson-combined the same way (cancels the h term):
 
-Small inputs get the full gradient, one element at a time; larger ones are checked
-along random Gaussian directions (four evaluations of phi per direction).
+    D+(h) = (g(x + h d) - g(x)) / h                 R+ = 2 D+(h/2) - D+(h)
+    D-(h) = (g(x) - g(x - h d)) / h                 R- = 2 D-(h/2) - D-(h)
+
+The step is h = eps64^(1/3) * max(1, |x|): it balances truncation and rounding, and
+follows each element's own magnitude for elementwise derivatives. Rounding is bounded
+from the magnitude of the summands (sum |v * f|), not from |phi|, which can be small by
+cancellation. Points x + h d are rounded to float64; the displacement actually taken
+is computed exactly (Sterbenz) and returned, so the analytic side can be evaluated
+along the direction the differences really measured.
+
+A point is a kink when its left and right derivatives differ by more than KINK_FACTOR
+times their error estimates together (or one of them is not finite): there no
+derivative exists, and a (sub)gradient can only be checked to lie between them.
+
+Small inputs get the full gradient, one element at a time; larger ones are checked along
+Rademacher (random +-1) probes: if any element of a gradient is off by more than the
+probe's tolerance, one probe misses it with probability at most 1/2 (for the probe sign of
+that element, at most one of its two values can bring the dot product back under the
+tolerance), so PROBES independent probes miss it with probability at most 2**-PROBES.
 """
 
 from __future__ import annotations
@@ -29,10 +43,15 @@ import numpy as np
 EPS64 = float(np.finfo(np.float64).eps)
 CBRT_EPS = EPS64 ** (1.0 / 3.0)
 FULL_LIMIT = 64  # total input elements up to which the full gradient is computed
-PROBES = 2  # random directions for larger inputs
+PROBES = 4  # Rademacher probes for larger inputs
+KINK_FACTOR = 4.0  # left and right derivatives must differ by this many error estimates
+CONFIRM = 2.0  # neighbouring rungs of the step ladder agree within this many error estimates
+LADDER, RUNGS, STALL, LOST = 8.0, 40, 4, 14  # step refinement: ratio of rungs, most rungs, rungs without gain
 
 # phi(xs) -> (value, scale): the scalar and the sum of the magnitudes it was summed from
 Phi = Callable[[Sequence[np.ndarray]], tuple[float, float]]
+# fn(xs) -> arrays (an output, or one gradient per input)
+ArrayFn = Callable[[Sequence[np.ndarray]], list[np.ndarray]]
 
 
 @dataclass
@@ -42,7 +61,43 @@ class Derivative:
     directions: list[np.ndarray] | None = None  # the displacement actually measured, per input
 
 
-def _step(scale: float) -> float:
+@dataclass
+class ArrayDerivative:
+    values: list[np.ndarray]
+    errors: list[np.ndarray]
+    directions: list[np.ndarray] | None = None
+
+
+@dataclass
+class OneSided:
+    """Left and right derivative estimates (scalars or arrays) and their errors."""
+
+    left: np.ndarray
+    left_error: np.ndarray
+    right: np.ndarray
+    right_error: np.ndarray
+
+    def kink(self) -> np.ndarray:
+        """Where the left and right derivatives disagree beyond their errors."""
+        with np.errstate(invalid="ignore"):
+            finite = np.isfinite(self.left) & np.isfinite(self.right)
+            apart = np.abs(self.left - self.right) > KINK_FACTOR * (self.left_error + self.right_error)
+        return ~finite | apart
+
+    def defined(self) -> np.ndarray:
+        """Where both one-sided derivatives exist (finite, with finite error estimates)."""
+        parts = (self.left, self.right, self.left_error, self.right_error)
+        return np.logical_and.reduce([np.isfinite(p) for p in parts])
+
+    def between(self, value: np.ndarray, slack: np.ndarray) -> np.ndarray:
+        """Where ``value`` lies between the one-sided derivatives (within their errors and ``slack``)."""
+        pad = KINK_FACTOR * (self.left_error + self.right_error) + slack
+        with np.errstate(invalid="ignore"):
+            low, high = np.minimum(self.left, self.right) - pad, np.maximum(self.left, self.right) + pad
+            return (value >= low) & (value <= high)
+
+
+def step(scale: float) -> float:
     return CBRT_EPS * max(1.0, scale)
 
 
@@ -57,17 +112,23 @@ def _combine(d1: float, r1: float, d2: float, r2: float) -> Derivative:
     return Derivative(value, abs(value - d2) + (4 * r2 + r1) / 3)
 
 
+def _largest(xs: Sequence[np.ndarray]) -> float:
+    return max((float(np.max(np.abs(x))) for x in xs if x.size), default=1.0)
+
+
+def _moved(xs: Sequence[np.ndarray], ds: Sequence[np.ndarray], t: float) -> list[np.ndarray]:
+    return [x + t * d for x, d in zip(xs, ds)]
+
+
 def directional(phi: Phi, xs: Sequence[np.ndarray], ds: Sequence[np.ndarray]) -> Derivative:
     """d/dt phi(x + t d) at t = 0, with an error estimate and the effective direction."""
-    scale = max((float(np.max(np.abs(x))) for x in xs if x.size), default=1.0)
-    h = _step(scale)
+    h = step(_largest(xs))
     parts = []
-    for step in (h, h / 2):
-        plus = [x + step * d for x, d in zip(xs, ds)]
-        minus = [x - step * d for x, d in zip(xs, ds)]
+    for s in (h, h / 2):
+        plus, minus = _moved(xs, ds, s), _moved(xs, ds, -s)
         (p, sp), (m, sm) = phi(plus), phi(minus)
-        moved = [(a - b) / (2 * step) for a, b in zip(plus, minus)]  # exact differences of close floats
-        parts.append(((p - m) / (2 * step), _rounding((sp, sm), 2 * step), moved))
+        moved = [(a - b) / (2 * s) for a, b in zip(plus, minus)]  # exact differences of close floats
+        parts.append(((p - m) / (2 * s), _rounding((sp, sm), 2 * s), moved))
     (d1, r1, moved1), (d2, r2, moved2) = parts
     result = _combine(d1, r1, d2, r2)
     result.directions = [(4 * b - a) / 3 for a, b in zip(moved1, moved2)]
@@ -82,30 +143,198 @@ def gradient(phi: Phi, xs: Sequence[np.ndarray]) -> tuple[list[np.ndarray], list
         g = np.zeros(x.shape)
         err = np.zeros(x.shape)
         for k in np.ndindex(x.shape):
-            d = _element(phi, xs, i, k)
+            d = element(phi, xs, i, k)
             g[k], err[k] = d.value, d.error
         grads.append(g)
         errors.append(err)
     return grads, errors
 
 
-def _element(phi: Phi, xs: Sequence[np.ndarray], i: int, k: tuple) -> Derivative:
-    x0 = float(xs[i][k])
-    h = _step(abs(x0))  # the step follows this element's own magnitude
+def _setter(phi: Phi, xs: Sequence[np.ndarray], i: int, k: tuple) -> Callable[[float], tuple[float, float]]:
+    """phi as a function of element k of input i alone."""
 
     def at(value: float) -> tuple[float, float]:
         moved = list(xs)
-        moved[i] = xs[i].copy()
+        moved[i] = np.array(xs[i], dtype=np.float64, copy=True)
         moved[i][k] = value
         return phi(moved)
 
+    return at
+
+
+def element(phi: Phi, xs: Sequence[np.ndarray], i: int, k: tuple, h: float | None = None) -> Derivative:
+    """d phi / d xs[i][k] by central differences (4 evaluations of phi); the step follows
+    the element's own magnitude unless ``h`` is given."""
+    x0 = float(xs[i][k])
+    h = step(abs(x0)) if h is None else h
+    at = _setter(phi, xs, i, k)
     parts = []
-    for step in (h, h / 2):
-        up, down = x0 + step, x0 - step
+    for s in (h, h / 2):
+        up, down = x0 + s, x0 - s
         (p, sp), (m, sm) = at(up), at(down)
         parts.append(((p - m) / (up - down), _rounding((sp, sm), up - down)))
     (d1, r1), (d2, r2) = parts
     return _combine(d1, r1, d2, r2)
+
+
+def refined_element(
+    phi: Phi, xs: Sequence[np.ndarray], i: int, k: tuple, first: Derivative
+) -> tuple[Derivative, float] | None:
+    """A better estimate than ``first`` (at the default step) and its step, from a ladder of
+    ever smaller steps (each LADDER times smaller than the last), and from a short ladder at
+    the element's own scale (a tiny element's function may vary on that scale).
+
+    A function that varies on a scale far below the default step (a nearly singular system,
+    tiny inputs, a period much shorter than |x|) makes the default step straddle that
+    structure, and Richardson's error estimate, which assumes the step is small enough, can
+    be confidently wrong there. So a rung counts only when the next smaller rung confirms it
+    (they agree within CONFIRM times their error estimates); of the confirmed rungs the
+    one with the smallest error estimate wins. The ladder stops STALL rungs after the last
+    improvement, or after LOST rungs without any confirmed rung (a jump: None, ``first`` stays)."""
+    x0 = float(xs[i][k])
+    best, best_h = None, step(abs(x0))
+
+    def walk(h: float, previous: Derivative, rungs: int, stall_limit: int) -> None:
+        nonlocal best, best_h
+        stall = 0
+        for _ in range(rungs):
+            if x0 + h / (2 * LADDER) == x0 or stall >= (stall_limit if best else LOST):
+                return
+            d = element(phi, xs, i, k, h / LADDER)
+            if _agree(previous, d) and (best is None or previous.error < best.error):
+                best, best_h, stall = previous, h, 0
+            else:
+                stall += 1
+            previous, h = d, h / LADDER
+
+    own = CBRT_EPS * abs(x0)
+    if 0 < own < best_h / LADDER:
+        walk(own, element(phi, xs, i, k, own), 1, 1)
+    walk(best_h, first, RUNGS, STALL)
+    return None if best is None else (best, best_h)
+
+
+def _agree(a: Derivative, b: Derivative) -> bool:
+    """Two estimates at neighbouring steps that agree within their error estimates."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return bool(np.isfinite(a.value) and abs(a.value - b.value) <= CONFIRM * (a.error + b.error))
+
+
+def _one_side(diffs: list[tuple[float, float]]) -> tuple[float, float]:
+    """Richardson for first-order differences: [(D(h), rounding), (D(h/2), rounding)]."""
+    (d1, r1), (d2, r2) = diffs
+    value = 2 * d2 - d1
+    with np.errstate(invalid="ignore"):
+        return value, abs(value - d2) + 2 * r2 + r1
+
+
+def one_sided_element(phi: Phi, xs: Sequence[np.ndarray], i: int, k: tuple, h: float | None = None) -> OneSided:
+    """Left and right derivatives of phi in element k of input i (5 evaluations of phi), with
+    the element's default step or ``h`` (the step refined_element settled on)."""
+    x0 = float(xs[i][k])
+    h = step(abs(x0)) if h is None else h
+    at = _setter(phi, xs, i, k)
+    f0, s0 = at(x0)
+    sides = []
+    for sign in (-1.0, 1.0):
+        diffs = []
+        for s in (h, h / 2):
+            moved = x0 + sign * s
+            f, sf = at(moved)
+            with np.errstate(invalid="ignore", over="ignore"):
+                diffs.append(((f - f0) / (moved - x0), _rounding((sf, s0), moved - x0)))
+        sides.append(_one_side(diffs))
+    (left, le), (right, re) = sides
+    return OneSided(np.float64(left), np.float64(le), np.float64(right), np.float64(re))
+
+
+def one_sided_directional(phi: Phi, xs: Sequence[np.ndarray], ds: Sequence[np.ndarray]) -> OneSided:
+    """Left and right derivatives of phi along the direction ds (5 evaluations of phi)."""
+    h = step(_largest(xs))
+    f0, s0 = phi(list(xs))
+    sides = []
+    for sign in (-1.0, 1.0):
+        diffs = []
+        for s in (h, h / 2):
+            f, sf = phi(_moved(xs, ds, sign * s))
+            with np.errstate(invalid="ignore", over="ignore"):
+                diffs.append(((f - f0) / (sign * s), _rounding((sf, s0), s)))
+        sides.append(_one_side(diffs))
+    (left, le), (right, re) = sides
+    return OneSided(np.float64(left), np.float64(le), np.float64(right), np.float64(re))
+
+
+# -- array-valued functions (Jacobian-vector and Hessian-vector products) ----------------
+
+
+def _array_rounding(
+    a: list[np.ndarray], b: list[np.ndarray], n_terms: int, denominator: float, noise: float = 0.0
+) -> list[np.ndarray]:
+    """Rounding of (a - b) / denominator, elementwise but normwise-scaled: an element that
+    is small by cancellation may carry the rounding of the large terms it came from;
+    ``noise`` is a measured rounding noise of each evaluation (intermediates larger than
+    the result round at their own scale)."""
+    out = []
+    for p, m in zip(a, b):
+        mag = np.maximum(np.abs(p), np.abs(m))
+        finite = mag[np.isfinite(mag)]
+        top = float(finite.max()) if finite.size else 0.0
+        out.append((4 * EPS64 * math.sqrt(max(n_terms, 1)) * (mag + top) + 2 * noise) / abs(denominator))
+    return out
+
+
+def directional_arrays(
+    fn: ArrayFn, xs: Sequence[np.ndarray], ds: Sequence[np.ndarray], n_terms: int = 1, noise: float = 0.0
+):
+    """d/dt fn(x + t d) at t = 0 for an array-valued fn: central differences with
+    Richardson extrapolation, elementwise error estimates and the effective direction."""
+    h = step(_largest(xs))
+    parts = []
+    with np.errstate(all="ignore"):
+        for s in (h, h / 2):
+            plus, minus = _moved(xs, ds, s), _moved(xs, ds, -s)
+            fp, fm = fn(plus), fn(minus)
+            diffs = [(p - m) / (2 * s) for p, m in zip(fp, fm)]
+            moved = [(a - b) / (2 * s) for a, b in zip(plus, minus)]
+            parts.append((diffs, _array_rounding(fp, fm, n_terms, 2 * s, noise), moved))
+        (d1, r1, moved1), (d2, r2, moved2) = parts
+        values = [(4 * b - a) / 3 for a, b in zip(d1, d2)]
+        errors = [np.abs(v - b) + (4 * q + p) / 3 for v, b, p, q in zip(values, d2, r1, r2)]
+    return ArrayDerivative(values, errors, [(4 * b - a) / 3 for a, b in zip(moved1, moved2)])
+
+
+def one_sided_arrays(
+    fn: ArrayFn, xs: Sequence[np.ndarray], ds: Sequence[np.ndarray], n_terms: int = 1, noise: float = 0.0
+) -> list:
+    """Left and right derivatives of an array-valued fn along ds: one OneSided per array."""
+    h = step(_largest(xs))
+    with np.errstate(all="ignore"):
+        f0 = fn(list(xs))
+        sides = []
+        for sign in (-1.0, 1.0):
+            diffs = []
+            for s in (h, h / 2):
+                f = fn(_moved(xs, ds, sign * s))
+                diffs.append(([(a - b) / (sign * s) for a, b in zip(f, f0)], _array_rounding(f, f0, n_terms, s, noise)))
+            (a1, r1), (a2, r2) = diffs
+            values = [2 * b - a for a, b in zip(a1, a2)]
+            sides.append((values, [np.abs(v - b) + 2 * q + p for v, b, p, q in zip(values, a2, r1, r2)]))
+    (left, le), (right, re) = sides
+    return [OneSided(*parts) for parts in zip(left, le, right, re)]
+
+
+# -- probes -------------------------------------------------------------------------------
+
+
+def rademacher(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """A random +-1 array: every element takes part in every probe with full weight."""
+    return rng.integers(0, 2, size=shape).astype(np.float64) * 2 - 1
+
+
+def miss_probability(probes: int = PROBES) -> float:
+    """Bound on the chance that ``probes`` Rademacher probes all miss a gradient element
+    that is off by more than the probe tolerance (see the module docstring)."""
+    return 0.5**probes
 
 
 def use_full(xs: Sequence[np.ndarray]) -> bool:

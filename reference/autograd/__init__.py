@@ -1,11 +1,13 @@
 """reference.autograd: the graph, the backward engine, and the torch.autograd-style API.
 
-Ops are defined with ``reference.autograd.function.Function`` (forward and backward on
-NumPy arrays); a torch-compatible ``autograd.Function`` for user code is not offered yet.
+The engine's own ops are defined with ``reference.autograd.function.Function`` (forward and
+backward on NumPy arrays); ``reference.autograd.Function`` is torch's custom Function for
+user code (forward and backward on Tensors).
 """
 
-from reference.autograd import forward_ad
+from reference.autograd import forward_ad, functional
+from reference.autograd.custom_function import Function
 from reference.autograd.engine import backward, grad
 from reference.autograd.graph import Node
 
-__all__ = ["Node", "backward", "forward_ad", "grad"]
+__all__ = ["Function", "Node", "backward", "forward_ad", "functional", "grad"]

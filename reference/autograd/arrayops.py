@@ -70,4 +70,5 @@ def __getattr__(name: str) -> Any:
         return np_fn(*args)
 
     dispatch.__name__ = name
+    globals()[name] = dispatch  # built once: later lookups find it without __getattr__
     return dispatch

@@ -30,13 +30,19 @@ def _reduce_axes(grad_shape: tuple, shape: tuple) -> tuple | None:
 
 
 def sum_to_shape(grad: Any, shape: tuple) -> Any:
-    """Sum ``grad`` (array or Tensor) over the dimensions along which ``shape`` was broadcast."""
+    """Sum ``grad`` (array or Tensor) over the dimensions along which ``shape`` was broadcast.
+
+    On Tensors (create_graph) this records what torch's ``sum_to`` records: ``sum()`` for a
+    0-d target, else one keepdim ``sum`` over the reduced dims, then a ``view`` only if
+    leading dims were added."""
     axes = _reduce_axes(tuple(grad.shape), shape)
     if axes is None:
         raise RuntimeError(f"gradient of shape {tuple(grad.shape)} cannot be reduced to input shape {shape}")
+    if not shape:
+        return grad.sum()
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
-    return grad.reshape(shape)
+    return grad.reshape(shape) if len(grad.shape) != len(shape) else grad
 
 
 def to_input(grad: Any, shape: tuple, np_dtype: np.dtype) -> Any:

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import heapq
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,18 +24,19 @@ from reference.autograd.graph import AccumulateGrad, Node, recording
 from reference.grad_mode import enable_grad, no_grad
 
 NOT_SCALAR_MESSAGE = "grad can be implicitly created only for scalar outputs"
+CREATE_GRAPH_WARNING = (
+    "Using backward() with create_graph=True will create a reference cycle between the parameter and its "
+    "gradient which can cause a memory leak. We recommend using autograd.grad when creating the graph to avoid "
+    "this. If you have to use this function, make sure to reset the .grad fields of your parameters to None "
+    "after use to break the cycle and avoid the leak."
+)
+_warned = set()  # warnings torch gives once per process
 
 
 def _tensor_cls() -> type:
     from reference.tensor import Tensor
 
     return Tensor
-
-
-def _as_tuple(x: Any) -> tuple:
-    if x is None:
-        return ()
-    return (x,) if isinstance(x, _tensor_cls()) else tuple(x)
 
 
 def _initial_grads(outputs: tuple, grads: tuple, create_graph: bool) -> list:
@@ -73,6 +75,27 @@ def _roots(outputs: tuple) -> list[tuple[Node, int]]:
     return roots
 
 
+def _tensors(value: Any) -> tuple:
+    """torch's reading of ``outputs``/``inputs``/``tensors``: one Tensor or an iterable of them."""
+    return (value,) if isinstance(value, _tensor_cls()) else tuple(value)
+
+
+def _grad_tensors(grads: Any, count: int) -> tuple:
+    if grads is None:
+        return (None,) * count
+    grads = _tensors(grads)
+    if len(grads) < count:
+        raise RuntimeError(f"got {count} tensors and {len(grads)} gradients")
+    return grads[:count]
+
+
+def _check_inputs(inputs: tuple) -> None:
+    tensor_cls = _tensor_cls()
+    for t in inputs:
+        if not isinstance(t, tensor_cls):
+            raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got {type(t).__name__}")
+
+
 def backward(
     tensors: Any,
     grad_tensors: Any = None,
@@ -80,15 +103,27 @@ def backward(
     create_graph: bool = False,
     inputs: Any = None,
 ) -> None:
-    """Accumulate gradients of ``tensors`` into leaves' ``.grad`` (torch.autograd.backward)."""
-    outputs = _as_tuple(tensors)
-    grads = _initial_grads(outputs, _as_tuple(grad_tensors) if grad_tensors is not None else (), create_graph)
-    roots = _roots(outputs)
-    only = None
+    """Accumulate gradients of ``tensors`` into leaves' ``.grad`` (torch.autograd.backward).
+
+    With ``inputs``, only those tensors receive gradients (a non-leaf one is made to retain
+    its gradient, as torch does) and only the part of the graph leading to them runs."""
+    outputs = _tensors(tensors)
+    targets = None
     if inputs is not None:
-        only = {id(t) for t in _as_tuple(inputs)}
+        inputs = _tensors(inputs)
+        if not inputs:
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+        _check_inputs(inputs)
+        for t in inputs:
+            t.retain_grad()
+        targets = {t._edge()[0] for t in inputs}
+    grads = _initial_grads(outputs, _grad_tensors(grad_tensors, len(outputs)), create_graph)
+    roots = _roots(outputs)
     keep = create_graph if retain_graph is None else retain_graph
-    execute(roots, grads, keep_graph=keep, create_graph=create_graph, accumulate_only=only)
+    if create_graph and "create_graph" not in _warned:
+        _warned.add("create_graph")
+        warnings.warn(CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
+    execute(roots, grads, keep_graph=keep, create_graph=create_graph, targets=targets)
 
 
 def grad(
@@ -97,35 +132,52 @@ def grad(
     grad_outputs: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
+    only_inputs: bool = True,
     allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
+    materialize_grads: bool = False,
 ) -> tuple:
-    """Gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``."""
-    outs = _as_tuple(outputs)
-    ins = _as_tuple(inputs)
+    """Gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``.
+
+    Only the part of the graph between them runs (hooks elsewhere do not fire)."""
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, but got: allow_unused=False."
+        )
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if is_grads_batched:
+        raise NotImplementedError("reference.autograd.grad does not support is_grads_batched=True")
+    outs = _tensors(outputs)
+    ins = _tensors(inputs)
+    if not ins:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    _check_inputs(ins)
+    grads = _initial_grads(outs, _grad_tensors(grad_outputs, len(outs)), create_graph)
+    roots = _roots(outs)
     for t in ins:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    grads = _initial_grads(outs, _as_tuple(grad_outputs) if grad_outputs is not None else (), create_graph)
-    roots = _roots(outs)
-    capture = {}
+    capture: dict = {}
     for i, t in enumerate(ins):
         capture.setdefault(t._edge(), []).append(i)
     keep = create_graph if retain_graph is None else retain_graph
     captured = execute(roots, grads, keep_graph=keep, create_graph=create_graph, capture=capture)
+    return tuple(_captured_grad(captured.get(i), i, t, allow_unused, materialize_grads) for i, t in enumerate(ins))
+
+
+def _captured_grad(g: Any, index: int, input: Any, allow_unused: bool, materialize: bool) -> Any:
     tensor_cls = _tensor_cls()
-    result = []
-    for i in range(len(ins)):
-        g = captured.get(i)
-        if g is None:
-            if not allow_unused:
-                raise RuntimeError(
-                    f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
-                    "Set allow_unused=True if this is the desired behavior."
-                )
-            result.append(None)
-        else:
-            result.append(g if isinstance(g, tensor_cls) else tensor_cls._make(np.array(g, copy=True)))
-    return tuple(result)
+    if g is None:
+        if not allow_unused:
+            raise RuntimeError(
+                f"The differentiated Tensor at index {index} appears to not have been used in the graph. "
+                "Set allow_unused=True if this is the desired behavior."
+            )
+        return tensor_cls._make(np.zeros_like(input._data)) if materialize else None
+    if isinstance(g, tensor_cls):
+        return g
+    return tensor_cls._make(np.array(g, copy=True))
 
 
 def _dependencies(roots: Sequence[tuple[Node, int]]) -> dict[Node, int]:
@@ -143,18 +195,53 @@ def _dependencies(roots: Sequence[tuple[Node, int]]) -> dict[Node, int]:
     return deps
 
 
+def _leading_to(roots: Sequence[tuple[Node, int]], targets: set) -> set:
+    """The nodes from which some target can be reached through at least one edge (post-order,
+    iterative). Only these run when ``grad()`` or ``backward(inputs=...)`` prunes the graph."""
+    leads: set = set()
+    seen: set = set()
+    for root, _ in roots:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(root.next_functions))]
+        while stack:
+            node, children = stack[-1]
+            for child, _ in children:
+                if child is not None and child not in seen:
+                    seen.add(child)
+                    stack.append((child, iter(child.next_functions)))
+                    break
+            else:
+                stack.pop()
+                if any(c is not None and (c in targets or c in leads) for c, _ in node.next_functions):
+                    leads.add(node)
+    return leads
+
+
+def _pruned_dependencies(runs: set, wanted: set) -> dict[Node, int]:
+    """Dependency counts along the edges from the nodes that will run to the nodes wanted."""
+    deps: dict[Node, int] = {}
+    for node in runs:
+        for nxt, _ in node.next_functions:
+            if nxt in wanted:
+                deps[nxt] = deps.get(nxt, 0) + 1
+    return deps
+
+
 def execute(
     roots: Sequence[tuple[Node, int]],
     root_grads: Sequence[Any],
     *,
     keep_graph: bool,
     create_graph: bool,
-    accumulate_only: set | None = None,
     capture: dict | None = None,
+    targets: set | None = None,
 ) -> dict[int, Any]:
     """Run backward from ``roots``. With ``capture`` ({edge: [input indices]}), return the
-    gradients arriving at those edges instead of accumulating into leaves."""
-    task = _GraphTask(roots, root_grads, keep_graph, create_graph, accumulate_only, capture)
+    gradients arriving at those edges instead of accumulating into leaves; with ``targets``
+    (nodes), run only what leads to them (their own AccumulateGrad nodes included)."""
+    task = _GraphTask(roots, root_grads, keep_graph, create_graph, capture, targets)
     was_recording = recording.active
     recording.active = create_graph
     try:
@@ -168,14 +255,23 @@ def execute(
 class _GraphTask:
     """The state of one backward pass: dependency counts, gradient buffers, ready queue."""
 
-    def __init__(self, roots, root_grads, keep_graph, create_graph, accumulate_only, capture) -> None:
+    def __init__(self, roots, root_grads, keep_graph, create_graph, capture, targets) -> None:
         self.keep_graph = keep_graph
         self.create_graph = create_graph
-        self.accumulate_only = accumulate_only
         self.capture = capture
-        self.capture_nodes = {edge[0] for edge in capture} if capture else ()
         self.captured: dict[int, Any] = {}
-        self.deps = _dependencies(roots)
+        self.runs = self.wanted = None  # None: every node runs
+        if capture is not None:
+            targets = {edge[0] for edge in capture}
+        if targets is not None:
+            self.runs = _leading_to(roots, targets)
+            if capture is None:  # backward(inputs=...): the leaves named accumulate
+                self.runs |= {t for t in targets if type(t) is AccumulateGrad}
+            self.wanted = self.runs | targets  # nodes that receive gradients
+            self.deps = _pruned_dependencies(self.runs, self.wanted)
+        else:
+            self.deps = _dependencies(roots)
+        self.capture_nodes = {edge[0] for edge in capture} if capture else ()
         self.buffers: dict[Node, list] = {}
         for (node, nr), g in zip(roots, root_grads):
             _add(self.buffers, node, nr, g)
@@ -189,18 +285,23 @@ class _GraphTask:
 
     def run(self) -> None:
         buffers = self.buffers
+        runs, wanted = self.runs, self.wanted
         while self.ready:
             node = heapq.heappop(self.ready)[2]
             grads = buffers.pop(node)
+            if node._hooks is not None:
+                grads = node._hooks.run(grads, self.create_graph)
             if node in self.capture_nodes:
                 self._capture(node, grads)
+            if runs is not None and node not in runs:
+                continue
             if type(node) is AccumulateGrad:
-                if self.capture is None and (self.accumulate_only is None or id(node.variable) in self.accumulate_only):
+                if self.capture is None:
                     _accumulate(node.variable, grads[0])
                 continue
             outs = _run_node(node, grads)
             for (nxt, nr), g, meta in zip(node.next_functions, outs, node._input_meta):
-                if nxt is None:
+                if nxt is None or (wanted is not None and nxt not in wanted):
                     continue
                 if g is not None:
                     _add(buffers, nxt, nr, to_input(g, meta[0], meta[1]))
@@ -217,6 +318,7 @@ class _GraphTask:
         """One consumer of ``node`` is done; run it when all are. A node that received no
         gradient at all is skipped, releasing its own inputs in turn."""
         stack = [node]
+        runs, wanted = self.runs, self.wanted
         while stack:
             n = stack.pop()
             self.deps[n] -= 1
@@ -224,12 +326,14 @@ class _GraphTask:
                 continue
             if n in self.buffers:
                 self._push(n)
-            else:
+            elif runs is None:
                 stack.extend(nxt for nxt, _ in n.next_functions if nxt is not None)
+            elif n in runs:
+                stack.extend(nxt for nxt, _ in n.next_functions if nxt in wanted)
 
 
 def _run_node(node: Node, grads: list) -> tuple:
-    if len(grads) > 1 and any(g is None for g in grads):
+    if len(grads) > 1 and node._engine_fills_missing and any(g is None for g in grads):
         grads = _materialize(node, grads)
     outs = node._backward(grads)
     if len(outs) != len(node.next_functions):

@@ -44,7 +44,9 @@ def enter_dual_level() -> int:
 
 
 def exit_dual_level(*, level: int | None = None) -> None:
-    if not _levels or (level is not None and level != _levels[-1].index):
+    if not _levels:
+        raise RuntimeError("Dual level must be a positive number.")
+    if level is not None and level != _levels[-1].index:
         raise RuntimeError("Trying to exit a forward AD level that was not the last one that was created.")
     _levels.pop().open = False
 
@@ -66,17 +68,17 @@ def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
     lvl = current_level()
     if lvl is None:
         raise RuntimeError(NO_LEVEL_MESSAGE)
-    if not isinstance(tangent, Tensor):
-        raise TypeError(f"Expected tangent to be a Tensor, but got {type(tangent).__name__}")
+    if not tensor.is_floating_point():
+        raise ValueError(f"Expected primal to be floating point or complex, but got: {tensor.dtype}")
+    if not isinstance(tangent, Tensor):  # torch fails on the attribute lookup
+        raise AttributeError(f"'{type(tangent).__name__}' object has no attribute 'is_floating_point'")
+    if not tangent.is_floating_point():
+        raise ValueError(f"Expected tangent to be floating point or complex, but got: {tangent.dtype}")
     if tangent.shape != tensor.shape:
         raise RuntimeError(
             "Trying to set a forward gradient that has a different size than that of the original Tensor, "
             f"this is not supported. Tensor is of size {list(tensor.shape)} while the given forward gradient "
             f"is of size {list(tangent.shape)}."
-        )
-    if not tensor.is_floating_point():
-        raise ValueError(
-            f"Expected primal to be floating point or complex, but got: {str(tensor.dtype).removeprefix('torch.')}"
         )
     from reference.ops.shape import alias
 

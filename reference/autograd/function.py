@@ -18,13 +18,14 @@ one per output; a result that broadcasts to the output's shape is expanded here.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
 
 from reference import dtypes
 from reference.autograd import forward_ad
-from reference.autograd.graph import Node, node_type
+from reference.autograd.graph import Node, clock, node_type, short_name
 from reference.grad_mode import is_grad_enabled
 
 # Promotion policies an op may declare.
@@ -99,7 +100,10 @@ def apply(fn: type[Function], name: str, inputs: tuple, **kwargs: Any) -> Any:
         ]
 
     node = node_type(fn, name)()
-    out = fn.forward(node, *arrays, **kwargs)
+    try:
+        out = fn.forward(node, *arrays, **kwargs)
+    except ValueError as exc:  # NumPy's broadcasting error, in torch's words
+        raise _broadcast_error(exc, arrays) from None
     if type(out) is tuple:
         result = _wrap_outputs(node, out, inputs, arrays, needs_grad)
     else:
@@ -110,9 +114,29 @@ def apply(fn: type[Function], name: str, inputs: tuple, **kwargs: Any) -> Any:
         else:
             _connect(node, inputs, arrays, (out,))
             result = Tensor._make(out, node, 0)
+            if node._saved:
+                node._out_vcs = (result._vc,)
+        if out.base is not None:  # maybe a view of an input: then it shares its memory and version
+            _mark_view(result, out, inputs, arrays, None)
     if forward_ad._levels:
         _forward_mode(fn, node, inputs, arrays, result)
     return result
+
+
+def _broadcast_error(exc: ValueError, arrays: list) -> Exception:
+    shapes = [a.shape for a in arrays if isinstance(a, np.ndarray)]
+    if "could not be broadcast" not in str(exc) or len(shapes) < 2:
+        return exc
+    a, b = shapes[0], shapes[1]
+    ndim = max(len(a), len(b))
+    for dim in range(ndim - 1, -1, -1):  # torch reports the last mismatching dimension
+        i, j = dim - (ndim - len(a)), dim - (ndim - len(b))
+        sa, sb = (a[i] if i >= 0 else 1), (b[j] if j >= 0 else 1)
+        if sa != sb and sa != 1 and sb != 1:
+            return RuntimeError(
+                f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at non-singleton dimension {dim}"
+            )
+    return exc
 
 
 def sum_tangents(*tangents: Any) -> Any:
@@ -159,8 +183,45 @@ def _wrap_outputs(node: Node, outs: tuple, inputs: tuple, arrays: list, needs_gr
     if needs_grad:
         _connect(node, inputs, arrays, outs)
         node.output_meta = tuple((o.shape, o.dtype) for o in outs)
-        return tuple(Tensor._make(o, node, i) if o.dtype.kind == "f" else Tensor._make(o) for i, o in enumerate(outs))
-    return tuple(Tensor._make(o) for o in outs)
+        result = tuple(Tensor._make(o, node, i) if o.dtype.kind == "f" else Tensor._make(o) for i, o in enumerate(outs))
+        if node._saved:
+            node._out_vcs = tuple(r._vc for r in result)
+    else:
+        result = tuple(Tensor._make(o) for o in outs)
+    for i, (r, o) in enumerate(zip(result, outs)):
+        if o.base is not None:
+            _mark_view(r, o, inputs, arrays, (short_name(node), i) if needs_grad else None)
+    return result
+
+
+# View kinds that forbid in-place changes (torch's CreationMeta), checked by in-place ops.
+NO_GRAD_VIEW = "no_grad"
+
+
+def _mark_view(view: Any, out: np.ndarray, inputs: tuple, arrays: list, multi: tuple | None) -> None:
+    """Make ``view`` a view of the input whose memory it shares: same version counter, and
+    registered with the root base so in-place changes can rebase every view's history.
+    ``multi`` = (node name, output number) for an output of a multi-output view op."""
+    from reference.tensor import Tensor
+
+    for x, a in zip(inputs, arrays):
+        if isinstance(x, Tensor) and np.may_share_memory(out, a):
+            base = x._view_base if x._view_base is not None else x
+            view._vc = x._vc
+            view._view_base = base
+            if multi is not None:
+                view._view_kind = multi
+            elif not is_grad_enabled() and base.requires_grad:
+                view._view_kind = NO_GRAD_VIEW
+            else:
+                view._view_kind = None
+            views = getattr(base, "_views", None)
+            if views is None:
+                views = base._views = []
+            elif len(views) >= 64 and not len(views) & (len(views) - 1):  # now and then, drop dead views
+                views[:] = [r for r in views if r() is not None]
+            views.append(weakref.ref(view))
+            return
 
 
 def _connect(node: Node, inputs: tuple, arrays: list, outs: tuple) -> None:
@@ -170,6 +231,7 @@ def _connect(node: Node, inputs: tuple, arrays: list, outs: tuple) -> None:
 
     if node._saved:
         node._sources = tuple(_source(v, inputs, arrays, outs) for v in node._saved)
+        node._epoch = clock.now
 
     edges = []
     meta = []

@@ -8,7 +8,9 @@ forward in the op's ``Function`` (see function.py).
 
 from __future__ import annotations
 
+import bisect
 import itertools
+import re
 import threading
 from typing import Any
 
@@ -22,8 +24,39 @@ FREED_MESSAGE = (
     "calling backward."
 )
 
+VERSION_MESSAGE = (
+    "one of the variables needed for gradient computation has been modified by an inplace operation: "
+    "[{tensor_type} {shape}]{origin} is at version {version}; expected version {expected} instead. Hint: enable "
+    "anomaly detection to find the operation that failed to compute its gradient, with "
+    "torch.autograd.set_detect_anomaly(True, check_nan=False)."
+)
+
 _sequence = itertools.count()
 _FREED = object()
+
+
+class _InplaceClock:
+    """Counts in-place operations. A version counter is the list of the clock times at which
+    its tensor was modified, so "modified since time t" is ``vc and vc[-1] > t`` and a node
+    that saved values at time t can skip every check while the clock still reads t."""
+
+    now = 0
+
+    def tick(self) -> int:
+        self.now += 1
+        return self.now
+
+
+clock = _InplaceClock()
+
+
+def bump_version(vc: list) -> None:
+    vc.append(clock.tick())
+
+
+def short_name(node: Any) -> str:
+    """How torch names a node in messages: ``MulBackward0`` -> ``Mul``, ``MyFnBackward`` -> ``MyFn``."""
+    return re.sub(r"Backward\d*$", "", node.name())
 
 
 class _Recording(threading.local):
@@ -40,6 +73,12 @@ class Node:
     __slots__ = ("__dict__", "__weakref__", "_input_meta", "_saved", "_seq", "_sources", "next_functions")
 
     fn: Any = None  # the Function whose backward this node runs
+    # Defaults for attributes set on a few nodes only (instances keep theirs in __dict__):
+    _epoch: int | None = None  # clock time when the saved values were recorded (None: nothing to check)
+    _out_vcs: tuple = ()  # version counters of this node's outputs (for saved outputs)
+    _out_epoch: int | None = None  # an in-place node saves its outputs after its own bump
+    _hooks: Any = None  # hooks.NodeHooks: tensor hooks and retain_grad, by output number
+    _engine_fills_missing = True  # outputs without a gradient get zeros (custom Functions decide themselves)
 
     def __init__(self) -> None:
         self.next_functions: tuple = ()
@@ -69,9 +108,27 @@ class Node:
         Tensors they came from, so the backward formula itself is differentiable."""
         if self._saved is _FREED:
             raise RuntimeError(FREED_MESSAGE)
+        epoch = self._epoch
+        if epoch is not None and epoch != clock.now:
+            self._check_versions(epoch)
         if recording.active and self._sources is not None:
             return tuple(self._as_tensor(v, src) for v, src in zip(self._saved, self._sources))
         return self._saved
+
+    def _check_versions(self, epoch: int) -> None:
+        """Fail like torch when a saved input or output was modified in place after it was saved."""
+        from reference.tensor import Tensor
+
+        for value, source in zip(self._saved, self._sources or ()):
+            if isinstance(source, Tensor):
+                vc, since, tensor = source._vc, epoch, source
+            elif type(source) is int and source < len(self._out_vcs):
+                vc, tensor = self._out_vcs[source], None
+                since = epoch if self._out_epoch is None else self._out_epoch
+            else:
+                continue
+            if vc and vc[-1] > since:
+                raise RuntimeError(_version_message(value, tensor, self, source, vc, since))
 
     def _as_tensor(self, value: Any, source: Any) -> Any:
         from reference.tensor import Tensor
@@ -94,6 +151,33 @@ class Node:
     def _backward(self, grads: list) -> tuple:
         out = self.fn.backward(self, *grads)
         return out if type(out) is tuple else (out,)
+
+
+_LEGACY_TYPES = {
+    "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+    "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+}  # fmt: skip
+
+
+def legacy_type_name(np_dtype: Any) -> str:
+    """torch's legacy tensor type name in messages: ``torch.FloatTensor`` for float32."""
+    return f"torch.{_LEGACY_TYPES.get(str(np_dtype), '')}Tensor"
+
+
+def _version_message(value: Any, tensor: Any, node: Node, source: Any, vc: list, since: int) -> str:
+    if tensor is None:  # one of the node's own outputs
+        origin = f", which is output {source} of {short_name(node)},"
+    elif tensor.grad_fn is not None:  # torch names the tensor's current history
+        origin = f", which is output {tensor._output_nr} of {short_name(tensor.grad_fn)},"
+    else:
+        origin = ""
+    return VERSION_MESSAGE.format(
+        tensor_type=legacy_type_name(getattr(value, "_data", value).dtype),
+        shape=list(getattr(value, "_data", value).shape),
+        origin=origin,
+        version=len(vc),
+        expected=bisect.bisect_right(vc, since),
+    )
 
 
 class AccumulateGrad(Node):

@@ -1,6 +1,7 @@
-"""Matrix products: dot, mv, mm, bmm, and matmul composed from them the way torch
-composes it, so ``grad_fn`` chains carry torch's node names (MmBackward0,
-UnsafeViewBackward0 over BmmBackward0, ...)."""
+"""Linear algebra: the matrix products (dot, mv, mm, bmm, and matmul composed from them
+the way torch composes it, so ``grad_fn`` chains carry torch's node names: MmBackward0,
+UnsafeViewBackward0 over BmmBackward0, ...), outer, trace and diagonal. einsum lives in
+einsum.py and inv/det/solve in solvers.py; this module lists the whole family."""
 
 from __future__ import annotations
 
@@ -8,8 +9,13 @@ import math
 
 import numpy as np
 
-from reference.autograd.function import Function, apply
+from reference.autograd import arrayops as xp
+from reference.autograd.function import Function, apply, sum_tangents
 from reference.ops import shape as shapes
+from reference.ops.einsum import einsum
+from reference.ops.operands import normalize_dim
+from reference.ops.pointwise import mul
+from reference.ops.solvers import det, inverse
 
 
 def _same_dtype(a, b, name: str = "m1 and m2") -> None:
@@ -17,6 +23,10 @@ def _same_dtype(a, b, name: str = "m1 and m2") -> None:
         short = {"float32": "float", "float64": "double", "int64": "long"}
         da, db = (short.get(x._data.dtype.name, x._data.dtype.name) for x in (a, b))
         raise RuntimeError(f"expected {name} to have the same dtype, but got: {da} != {db}")
+
+
+def _type_name(t) -> str:
+    return {"float32": "Float", "float64": "Double", "int64": "Long"}.get(t._data.dtype.name, t._data.dtype.name)
 
 
 class Dot(Function):
@@ -30,6 +40,11 @@ class Dot(Function):
         a, b = ctx.saved_tensors
         return g * b, g * a
 
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        a, b = ctx.saved_tensors
+        return sum_tangents(None if ta is None else np.dot(ta, b), None if tb is None else np.dot(a, tb))
+
 
 class Mv(Function):
     @staticmethod
@@ -42,6 +57,11 @@ class Mv(Function):
         m, v = ctx.saved_tensors
         return g.reshape((-1, 1)) * v.reshape((1, -1)), m.mT @ g
 
+    @staticmethod
+    def jvp(ctx, tm, tv):
+        m, v = ctx.saved_tensors
+        return sum_tangents(None if tm is None else tm @ v, None if tv is None else m @ tv)
+
 
 class Mm(Function):  # also bmm: the same rule on a batch of matrices
     @staticmethod
@@ -52,7 +72,20 @@ class Mm(Function):  # also bmm: the same rule on a batch of matrices
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return g @ b.mT, a.mT @ g
+        return _product(g, b.mT), _product(a.mT, g)
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        a, b = ctx.saved_tensors
+        return sum_tangents(None if ta is None else ta @ b, None if tb is None else a @ tb)
+
+
+def _product(a, b):
+    """``a @ b`` of two matrices or two equal batches of them; recorded as mm/bmm (as torch's
+    backward records it) when the backward itself is being recorded."""
+    if type(a) is np.ndarray and type(b) is np.ndarray:
+        return a @ b
+    return bmm(a, b) if a.ndim == 3 else mm(a, b)
 
 
 def dot(input, other):
@@ -69,6 +102,8 @@ def dot(input, other):
 
 
 def mv(input, vec):
+    if input._data.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     if input._data.ndim != 2 or vec._data.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input._data.ndim}, {vec._data.ndim}")
     if input._data.shape[1] != vec._data.shape[0]:
@@ -100,7 +135,8 @@ def bmm(input, mat2):
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{b}, {k}] but got: [{b2}, {k2}]."
         )
-    _same_dtype(input, mat2)
+    if input._data.dtype != mat2._data.dtype:
+        raise RuntimeError(f"expected scalar type {_type_name(input)} but found {_type_name(mat2)}")
     return apply(Mm, "BmmBackward0", (input, mat2))
 
 
@@ -192,9 +228,129 @@ def rmatmul(input, other):
     return matmul(other, input)
 
 
+# -- outer, trace, diagonal ------------------------------------------------------------------
+
+
+def outer(input, vec2):
+    """torch records ``input.reshape(-1, 1) * vec2``: MulBackward0 over ViewBackward0."""
+    for name, t in (("self", input), ("vec2", vec2)):
+        if t._data.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t._data.ndim}-D")
+    return mul(shapes.reshape(input, input._data.shape[0], 1), vec2)
+
+
+class Trace(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.shape = a.shape
+        return np.trace(a, dtype=np.int64 if a.dtype.kind in "bi" else None)
+
+    @staticmethod
+    def backward(ctx, g):
+        if type(g) is np.ndarray:
+            out = np.zeros(ctx.shape, g.dtype)
+            _diagonal_view(out, 0, 0, 1)[...] = g
+            return out
+        # recorded as torch records it: index_fill of the flattened matrix, then a view
+        n, m = ctx.shape
+        flat = apply(_FillFlatDiagonal, "IndexFillBackward1", (g,), n=n, m=m)
+        return shapes.view(flat, n, m)
+
+    @staticmethod
+    def jvp(ctx, t):
+        return np.trace(t)
+
+
+class _FillFlatDiagonal(Function):  # a flattened n x m zero matrix with g on its diagonal
+    @staticmethod
+    def forward(ctx, g, n, m):
+        ctx.n, ctx.m = n, m
+        out = np.zeros(n * m, g.dtype)
+        out[:: m + 1][: min(n, m)] = g
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        mask = np.zeros(ctx.n * ctx.m, bool)
+        mask[:: ctx.m + 1][: min(ctx.n, ctx.m)] = True
+        return (gg * mask.astype(xp.data(gg).dtype)).sum()
+
+    @staticmethod
+    def jvp(ctx, t):
+        return _FillFlatDiagonal.forward(ctx, t, ctx.n, ctx.m)
+
+
+def trace(input):
+    if input._data.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
+    return apply(Trace, "TraceBackward0", (input,))
+
+
+def _diagonal_view(a: np.ndarray, offset: int, d1: int, d2: int) -> np.ndarray:
+    """A writable view of the diagonal (torch's layout: the other dims, then the diagonal)."""
+    b = np.moveaxis(a, (d1, d2), (-2, -1))
+    b = b[..., :, offset:] if offset >= 0 else b[..., -offset:, :]
+    length = min(b.shape[-2], b.shape[-1])
+    strides = (*b.strides[:-2], b.strides[-2] + b.strides[-1])
+    return np.lib.stride_tricks.as_strided(b, (*b.shape[:-2], length), strides)
+
+
+class Diagonal(Function):
+    @staticmethod
+    def forward(ctx, a, offset, d1, d2):
+        ctx.shape, ctx.where = a.shape, (offset, d1, d2)
+        return _diagonal_view(a, offset, d1, d2)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _embed_diagonal(g, ctx.shape, ctx.where)
+
+    @staticmethod
+    def jvp(ctx, t):
+        return _diagonal_view(t, *ctx.where)
+
+
+class DiagonalEmbed(Function):  # diagonal's backward, itself differentiable (create_graph)
+    @staticmethod
+    def forward(ctx, g, shape, where):
+        ctx.shape, ctx.where = shape, where
+        out = np.zeros(shape, g.dtype)
+        _diagonal_view(out, *where)[...] = g
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        offset, d1, d2 = ctx.where
+        if type(gg) is np.ndarray:
+            return _diagonal_view(gg, offset, d1, d2)
+        return diagonal(gg, offset, d1, d2)
+
+    @staticmethod
+    def jvp(ctx, t):
+        return DiagonalEmbed.forward(ctx, t, ctx.shape, ctx.where)
+
+
+def _embed_diagonal(g, shape: tuple, where: tuple):
+    if type(g) is np.ndarray:
+        out = np.zeros(shape, g.dtype)
+        _diagonal_view(out, *where)[...] = g
+        return out
+    return apply(DiagonalEmbed, "DiagonalBackwardBackward0", (g,), shape=shape, where=where)
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    n = input._data.ndim
+    d1, d2 = normalize_dim(dim1, n), normalize_dim(dim2, n)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return apply(Diagonal, "DiagonalBackward0", (input,), offset=int(offset), d1=d1, d2=d2)
+
+
 # Top-level functions (``reference.matmul``) and Tensor methods (``x.matmul``, ``@``).
-__all__ = ["bmm", "dot", "matmul", "mm", "mv"]
+__all__ = ["bmm", "det", "diagonal", "dot", "einsum", "ger", "inverse", "matmul", "mm", "mv", "outer", "trace"]
+ger = outer
 METHODS = {
     "matmul": matmul, "__matmul__": matmul, "__rmatmul__": rmatmul,
-    "mm": mm, "mv": mv, "dot": dot, "bmm": bmm,
+    "mm": mm, "mv": mv, "dot": dot, "bmm": bmm, "outer": outer, "ger": outer,
+    "trace": trace, "diagonal": diagonal, "inverse": inverse, "det": det,
 }  # fmt: skip

@@ -1,0 +1,169 @@
+"""The numerical reference for v^T J at one point, element by element or along directions.
+
+``Estimator`` hides which method gives the numbers: central differences of the engine's
+float64 forward (default), or complex step through torch's complex128 forward for ops
+the catalogue marks ``analytic`` (confirmed against one central difference first, see
+oracles/complex_step.py). One-sided differences for kinks always use the real forward.
+
+``locate`` narrows a failing probe down to elements: bisect the probe's support, keep the
+halves whose own directional check fails, and finish with per-element differences on
+leaves of at most LEAF elements (or on a whole region whose halves both pass).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gradcheck_suite import tolerances
+from gradcheck_suite.judge import Flat
+from gradcheck_suite.oracles import complex_step
+from gradcheck_suite.oracles import finite_diff as fd
+
+LEAF = 8
+REGION_LIMIT = 512  # per-element differences on an unsplittable failing region up to this size
+
+
+@dataclass
+class Estimator:
+    phi: fd.Phi  # float64 phi(xs) -> (value, summand magnitude)
+    xs: list[np.ndarray]
+    flat: Flat
+    complex_fn: complex_step.ComplexFn | None = None  # complex forward, when the complex step is trusted
+    v: np.ndarray | None = None
+    n_terms: int = 1
+    note: str = ""
+    steps: dict[int, float] = field(default_factory=dict)  # refined steps, by flat index
+
+    @property
+    def method(self) -> str:
+        name = "complex step (torch complex128 forward)" if self.complex_fn else "central differences, Richardson"
+        return name + (f"; {self.note}" if self.note else "")
+
+    def element(self, j: int) -> fd.Derivative:
+        i, k = self.flat.locate(j)
+        if self.complex_fn is not None:
+            return complex_step.element(self.complex_fn, self.v, self.xs, i, k, self.n_terms)
+        return fd.element(self.phi, self.xs, i, k)
+
+    def along(self, d_flat: np.ndarray) -> fd.Derivative:
+        ds = self.flat.split(d_flat)
+        if self.complex_fn is not None:
+            return complex_step.directional(self.complex_fn, self.v, self.xs, ds, self.n_terms)
+        return fd.directional(self.phi, self.xs, ds)
+
+    def one_sided(self, idx: np.ndarray) -> fd.OneSided:
+        parts = [fd.one_sided_element(self.phi, self.xs, *self.flat.locate(int(j)), self.steps.get(int(j)))
+                 for j in idx]  # fmt: skip
+        return fd.OneSided(*(np.array([getattr(p, f) for p in parts], dtype=np.float64) for f in _SIDES))
+
+    def one_sided_along(self, d_flat: np.ndarray) -> fd.OneSided:
+        """Left and right derivatives of phi along a flat direction (always the real forward)."""
+        return fd.one_sided_directional(self.phi, self.xs, self.flat.split(d_flat))
+
+    def refine(self, idx, ref: np.ndarray, err: np.ndarray) -> None:
+        """Central differences at flat indices ``idx`` again along a ladder of smaller steps
+        (finite_diff.refined_element), keeping the better estimate and its step for the
+        one-sided differences. The complex step has no step to refine."""
+        if self.complex_fn is not None:
+            return
+        for j in idx:
+            i, k = self.flat.locate(int(j))
+            first = fd.Derivative(float(ref[j]), float(err[j]) if np.isfinite(err[j]) else np.inf)
+            refined = fd.refined_element(self.phi, self.xs, i, k, first)
+            if refined is not None:
+                (best, h), j = refined, int(j)
+                ref[j], err[j], self.steps[j] = best.value, best.error, h
+
+    def fill(self, idx, ref: np.ndarray, err: np.ndarray, filled: np.ndarray) -> None:
+        """Per-element estimates at flat indices ``idx`` not yet computed."""
+        for j in idx:
+            if not filled[j]:
+                d = self.element(int(j))
+                ref[j], err[j], filled[j] = d.value, d.error, True
+
+
+_SIDES = ("left", "left_error", "right", "right_error")
+
+
+def trusted_complex(est: Estimator, complex_fn: complex_step.ComplexFn, v: np.ndarray, rng) -> Estimator:
+    """``est`` switched to the complex step if it agrees with central differences along one probe."""
+    d = fd.rademacher(rng, (est.flat.size,))
+    try:
+        central = fd.directional(est.phi, est.xs, est.flat.split(d))
+        cs = complex_step.directional(complex_fn, v, est.xs, central.directions, est.n_terms)
+    except Exception as exc:  # noqa: BLE001 - torch may not run this op in complex128
+        est.note = f"complex step unavailable ({type(exc).__name__}); central differences used"
+        return est
+    if not complex_step.consistent(cs, central):
+        est.note = "complex step disagreed with central differences (not analytic here?); central used"
+        return est
+    est.complex_fn, est.v = complex_fn, v
+    return est
+
+
+def locate(
+    est: Estimator,
+    values: np.ndarray,
+    budget: np.ndarray,
+    d: np.ndarray,
+    ref: np.ndarray,
+    err: np.ndarray,
+    filled: np.ndarray,
+    score: Callable[[np.ndarray], np.ndarray],
+) -> bool:
+    """Narrow a failing probe ``d`` for ``values`` (flat) to elements, filling ``ref``/``err``
+    there; True when some element was found failing (the probe's failure is located)."""
+    stack = [np.flatnonzero(d)]
+    found = False
+    while stack:
+        region = stack.pop()
+        if region.size <= LEAF:
+            est.fill(region, ref, err, filled)
+            found |= bool(np.any(score(region) > 1))
+            continue
+        halves = [h for h in np.array_split(region, 2) if _fails(est, values, budget, d, h)]
+        if halves:
+            stack.extend(halves)
+        elif region.size <= REGION_LIMIT:  # the error is spread over both halves
+            est.fill(region, ref, err, filled)
+            found |= bool(np.any(score(region) > 1))
+    return found
+
+
+def _fails(est: Estimator, values: np.ndarray, budget: np.ndarray, d: np.ndarray, region: np.ndarray) -> bool:
+    masked = np.zeros_like(d)
+    masked[region] = d[region]
+    got = est.along(masked)
+    measured = est.flat.join(got.directions)
+    tol = tolerances.probe([budget], [masked], got.error)
+    return abs(float(np.sum(values * measured)) - got.value) > tol
+
+
+def output_of(
+    vjp_at: Callable[[np.ndarray], np.ndarray], column: np.ndarray, v: np.ndarray
+) -> tuple[tuple[int, ...], float, float] | None:
+    """The output element whose Jacobian entry is most wrong for one input element.
+
+    ``vjp_at(u)`` is the engine's (u^T J) at that input element, ``column`` the reference
+    J[:, element] (output-shaped). Bisect the cotangent's support, following the half whose
+    engine value differs most from the reference; returns (output index, engine J, reference J).
+    """
+    support = np.flatnonzero(v.ravel())
+    if support.size == 0:
+        return None
+    col, vf = column.ravel(), v.ravel()
+    while support.size > 1:
+        gaps = []
+        for half in np.array_split(support, 2):
+            u = np.zeros_like(vf)
+            u[half] = vf[half]
+            gaps.append((abs(vjp_at(u.reshape(v.shape)) - float(np.sum(u * col))), half))
+        support = max(gaps, key=lambda g: g[0] if np.isfinite(g[0]) else np.inf)[1]
+    o = int(support[0])
+    u = np.zeros_like(vf)
+    u[o] = vf[o]
+    engine_entry = vjp_at(u.reshape(v.shape)) / vf[o]
+    return tuple(int(i) for i in np.unravel_index(o, v.shape)), float(engine_entry), float(col[o])

@@ -1,0 +1,155 @@
+"""Tensor hooks and ``retain_grad``, as torch runs them.
+
+A hook registered on a tensor lives on the node its gradient arrives at: the tensor's
+``grad_fn`` (keyed by output number) or, for a leaf, its ``AccumulateGrad`` node. When the
+engine has summed every contribution for a node, it runs that node's hooks in registration
+order (each may return a replacement gradient), then the ``retain_grad`` stores, which come
+last whatever the registration order, then captures and runs the node.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from typing import Any
+
+import numpy as np
+
+NO_GRAD_HOOK_MESSAGE = "cannot register a hook on a tensor that doesn't require gradient"
+NO_GRAD_RETAIN_MESSAGE = "can't retain_grad on Tensor that has requires_grad=False"
+
+_handle_ids = itertools.count()
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``.remove()`` unregisters the hook (twice is harmless);
+    also a context manager that removes it on exit."""
+
+    def __init__(self, table: dict) -> None:
+        self.id = next(_handle_ids)
+        self._table = table  # the dict that holds the hook
+
+    def remove(self) -> None:
+        self._table.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+class _StrongRef:
+    """Stands in for the weak reference a leaf keeps to its AccumulateGrad node once hooks
+    live there, so the node (and its hooks) outlive the graphs that used it."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: Any) -> None:
+        self.node = node
+
+    def __call__(self) -> Any:
+        return self.node
+
+
+class NodeHooks:
+    """The hooks of one node: tensor hooks and retain_grad targets, by output number."""
+
+    __slots__ = ("retain", "tensor")
+
+    def __init__(self) -> None:
+        self.tensor: dict[int, dict[int, Any]] = {}
+        self.retain: dict[int, Any] = {}  # output number -> weakref to the tensor
+
+    def run(self, grads: list, create_graph: bool) -> list:
+        from reference.tensor import Tensor
+
+        grads = list(grads)
+        for nr, table in self.tensor.items():
+            if grads[nr] is None or not table:
+                continue
+            g = grads[nr] if isinstance(grads[nr], Tensor) else Tensor._make(grads[nr])
+            for fn in list(table.values()):
+                result = fn(g)
+                if result is not None:
+                    _check_hook_result(fn, g, result)
+                    g = result
+            grads[nr] = g if create_graph else g._data
+        for nr, ref in self.retain.items():
+            tensor = ref()
+            if tensor is not None and grads[nr] is not None:
+                _store_retained(tensor, grads[nr])
+        return grads
+
+
+def _hook_name(fn: Any) -> str:
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+def _check_hook_result(fn: Any, grad: Any, result: Any) -> None:
+    from reference.autograd.graph import legacy_type_name
+    from reference.tensor import Tensor
+
+    if not isinstance(result, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
+    if result._data.shape != grad._data.shape:
+        raise RuntimeError(f"hook '{_hook_name(fn)}' has changed the size of value")
+    if result._data.dtype != grad._data.dtype:
+        raise RuntimeError(
+            f"hook '{_hook_name(fn)}' has changed the type of value (was {legacy_type_name(grad._data.dtype)} "
+            f"got {legacy_type_name(result._data.dtype)})"
+        )
+
+
+def _store_retained(tensor: Any, g: Any) -> None:
+    """A retained gradient is a copy at first, then a new sum at each backward (torch's rule)."""
+    from reference.tensor import Tensor
+
+    if not isinstance(g, Tensor):
+        g = Tensor._make(np.array(g, copy=True))
+    tensor._grad = g if tensor._grad is None else tensor._grad + g
+
+
+def _hooks_of(node: Any) -> NodeHooks:
+    hooks = node._hooks
+    if hooks is None:
+        hooks = node._hooks = NodeHooks()
+    return hooks
+
+
+def _node_of(tensor: Any) -> tuple[Any, int]:
+    """The node a tensor's gradient arrives at; a leaf's accumulator is kept alive from now on."""
+    node, nr = tensor._edge()
+    if tensor.grad_fn is None and not isinstance(tensor._accumulator, _StrongRef):
+        tensor._accumulator = _StrongRef(node)
+    return node, nr
+
+
+def register_hook(tensor: Any, hook: Any) -> RemovableHandle:
+    if not tensor.requires_grad:
+        raise RuntimeError(NO_GRAD_HOOK_MESSAGE)
+    node, nr = _node_of(tensor)
+    table = _hooks_of(node).tensor.setdefault(nr, {})
+    handle = RemovableHandle(table)
+    table[handle.id] = hook
+    return handle
+
+
+def retain_grad(tensor: Any) -> None:
+    if not tensor.requires_grad:
+        raise RuntimeError(NO_GRAD_RETAIN_MESSAGE)
+    if tensor.grad_fn is None or tensor._retains_grad:
+        return  # a leaf's .grad is populated anyway
+    _hooks_of(tensor.grad_fn).retain[tensor._output_nr] = weakref.ref(tensor)
+    tensor._retains_grad = True
+
+
+def move_retain(tensor: Any, old_node: Any, old_nr: int) -> None:
+    """After an in-place op rebased ``tensor``, its retained gradient follows the new history."""
+    hooks = old_node._hooks if old_node is not None else None
+    if hooks is None or not tensor._retains_grad:
+        return
+    ref = hooks.retain.get(old_nr)
+    if ref is not None and ref() is tensor:
+        del hooks.retain[old_nr]
+        _hooks_of(tensor.grad_fn).retain[tensor._output_nr] = weakref.ref(tensor)

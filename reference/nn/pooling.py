@@ -1,0 +1,195 @@
+"""max_pool2d and avg_pool2d over (N, C, H, W) or (C, H, W) inputs.
+
+max_pool2d sends each output's gradient to the one input its value came from: the first
+maximum of the window in row-major order, as torch's CPU kernel does with ties.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reference.autograd.function import Function, apply
+from reference.nn._grad import constant, linear_in_grad
+from reference.nn._indexing import gather_flat, scatter_flat
+from reference.nn._windows import Windows, fold, out_size, unfold, unfold_array
+
+
+def _pair(value, name: str, default=None) -> tuple[int, int]:
+    if value is None or (isinstance(value, (tuple, list)) and len(value) == 0):
+        value = default
+    if isinstance(value, (int, np.integer)):
+        return (int(value), int(value))
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return (value[0], value[0])
+    if len(value) != 2:
+        raise RuntimeError(f"{name} must either be a single int, or a tuple of two ints")
+    return value
+
+
+def _as_batch(x: np.ndarray) -> np.ndarray:
+    return x if x.ndim == 4 else x[None]
+
+
+def _windows(input, kernel_size, stride, padding, dilation, ceil_mode, op: str) -> Windows:
+    """Validate the arguments (torch's messages, in torch's order) and place the windows."""
+    kernel = _pair(kernel_size, "kernel_size")
+    stride = _pair(stride, "stride", default=kernel)
+    padding, dilation = _pair(padding, "padding"), _pair(dilation, "dilation")
+    x = input._data
+    if any(k <= 0 for k in kernel):
+        raise RuntimeError(f"kernel size should be greater than zero, but got kH: {kernel[0]} kW: {kernel[1]}")
+    if any(s == 0 for s in stride):
+        raise RuntimeError("stride should not be zero")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(
+            f"dilation should be greater than zero, but got dilationH: {dilation[0]} dilationW: {dilation[1]}"
+        )
+    if x.ndim == 2 and op == "avg":
+        raise IndexError("Dimension out of range (expected to be in range of [-2, 1], but got -3)")
+    if x.ndim not in (3, 4):
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    if any(n == 0 for n in x.shape[-3:]):
+        raise RuntimeError(
+            f"Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but got:{list(x.shape)}"
+        )
+    for p, k, d in zip(padding, kernel, dilation):
+        if p > ((k - 1) * d + 1) // 2 or p < 0:
+            raise RuntimeError(
+                "pad should be at most half of effective kernel size, "
+                f"but got pad={p}, kernel_size={k} and dilation={d}"
+            )
+    hw = x.shape[-2:]
+    out_hw = tuple(
+        out_size(n, k, s, p, p, d, ceil_mode) for n, k, s, p, d in zip(hw, kernel, stride, padding, dilation)
+    )
+    if any(o < 1 for o in out_hw):
+        c = x.shape[-3]
+        raise RuntimeError(
+            f"Given input size: ({c}x{hw[0]}x{hw[1]}). Calculated output size: ({c}x{out_hw[0]}x{out_hw[1]}). "
+            "Output size is too small"
+        )
+    return Windows(tuple(hw), kernel, stride, dilation, padding, out_hw)
+
+
+# -- max_pool2d ------------------------------------------------------------------------------
+
+
+def _max_windows(x: np.ndarray, win: Windows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The maxima, their row*W + col positions in the input plane, and their flat positions."""
+    xb = _as_batch(x)
+    n, c, h, w = xb.shape
+    fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    (kh, kw), (oh, ow) = win.kernel, win.out_hw
+    flat = unfold_array(xb, win, fill).reshape(n, c, kh * kw, oh, ow)
+    which = flat.argmax(axis=2)  # the first maximum on ties
+    out = np.take_along_axis(flat, which[:, :, None], axis=2)[:, :, 0]
+    ki, kj = np.divmod(which, kw)
+    rows = np.arange(oh)[:, None] * win.stride[0] - win.pad_before[0] + ki * win.dilation[0]
+    cols = np.arange(ow) * win.stride[1] - win.pad_before[1] + kj * win.dilation[1]
+    plane = rows * w + cols
+    planes = np.arange(n * c, dtype=np.int64).reshape(n, c, 1, 1) * (h * w)
+    shape = out.shape if x.ndim == 4 else out.shape[1:]
+    return out.reshape(shape), plane.reshape(shape), (planes + plane).reshape(shape)
+
+
+class MaxPool2d(Function):
+    @staticmethod
+    def forward(ctx, x, win):
+        out, plane, flat = _max_windows(x, win)
+        ctx.save_for_backward(x)
+        ctx.flat, ctx.shape, ctx.plane = flat, x.shape, plane
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        flat, shape = ctx.flat, ctx.shape
+        return linear_in_grad(
+            "MaxPool2DWithIndicesBackwardBackward0", g, x,
+            lambda v: scatter_flat(v, flat, shape), lambda v: gather_flat(v, flat),
+        )  # fmt: skip
+
+    @staticmethod
+    def jvp(ctx, t):
+        return gather_flat(t, ctx.flat)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    from reference.tensor import Tensor
+
+    win = _windows(input, kernel_size, stride, padding, dilation, ceil_mode, "max")
+    node = "MaxPool2DWithIndicesBackward0"
+    out = apply(MaxPool2d, node, (input,), win=win)
+    if not return_indices:
+        return out
+    indices = out.grad_fn.plane if out.grad_fn is not None else _max_windows(input._data, win)[1]
+    return out, Tensor._make(indices.astype(np.int64))
+
+
+# -- avg_pool2d ------------------------------------------------------------------------------
+
+
+def _avg_divisor(win: Windows, count_include_pad: bool, divisor_override) -> np.ndarray:
+    """torch's divisor per output position: the window clipped to the padded input (to the
+    input itself without count_include_pad), or divisor_override."""
+    sizes = []
+    for axis in range(2):
+        n, k, s, p = win.in_hw[axis], win.kernel[axis], win.stride[axis], win.pad_before[axis]
+        start = np.arange(win.out_hw[axis]) * s - p
+        end = np.minimum(start + k, n + p)
+        sizes.append(end - start if count_include_pad else np.minimum(end, n) - np.maximum(start, 0))
+    return (sizes[0][:, None] * sizes[1][None, :]).astype(np.int64)
+
+
+class AvgPool2d(Function):
+    @staticmethod
+    def forward(ctx, x, win, divisor):
+        ctx.save_for_backward(x)
+        ctx.win, ctx.shape = win, x.shape
+        ctx.divisor = divisor.astype(x.dtype)
+        return _average(x, win, ctx.divisor)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        win, shape, divisor = ctx.win, ctx.shape, ctx.divisor
+        return linear_in_grad(
+            "AvgPool2DBackwardBackward0", g, x,
+            lambda v: _spread(v, win, divisor, shape), lambda v: _average(v, win, divisor),
+        )  # fmt: skip
+
+    @staticmethod
+    def jvp(ctx, t):
+        return _average(t, ctx.win, ctx.divisor)
+
+
+def _average(x, win: Windows, divisor: np.ndarray):
+    """Window sums over the divisor (arrays or Tensors): avg_pool2d's values."""
+    shape = tuple(x.shape)
+    batched = x if len(shape) == 4 else x.reshape(1, *shape)
+    summed = unfold(batched, win).sum(axis=(2, 3))
+    return (summed / constant(divisor, summed)).reshape(shape[:-2] + win.out_hw)
+
+
+def _spread(g, win: Windows, divisor: np.ndarray, shape: tuple):
+    """The transpose of ``_average``: each output's share back over its window."""
+    per_window = g / constant(divisor, g)
+    n = 1 if len(shape) == 3 else shape[0]
+    spread = per_window.reshape(n, shape[-3], 1, 1, *win.out_hw)
+    full = (n, shape[-3], *win.kernel, *win.out_hw)
+    spread = np.broadcast_to(spread, full) if type(spread) is np.ndarray else spread.expand(*full)
+    return fold(spread, win).reshape(shape)
+
+
+def avg_pool2d(
+    input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None
+):
+    win = _windows(input, kernel_size, stride, padding, 1, ceil_mode, "avg")
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise RuntimeError("divisor must be not zero")
+        divisor = np.full(win.out_hw, int(divisor_override), dtype=np.int64)
+    else:
+        divisor = _avg_divisor(win, count_include_pad, divisor_override)
+    return apply(AvgPool2d, "AvgPool2DBackward0", (input,), win=win, divisor=divisor)

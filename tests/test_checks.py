@@ -1,0 +1,279 @@
+"""CaseChecker end to end: every verdict pinned by a constructed case (planted bugs in the
+reference engine, ops built to differ from torch at a kink), probes and their stated miss
+probability, narrowing to input/element/output, JVP and HVP checks."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import reference
+from gradcheck_suite.catalogue import CATALOGUE
+from gradcheck_suite.catalogue.spec import NONZERO, REAL, Kinks, OpSpec, op
+from gradcheck_suite.checks import CaseChecker, CaseIds
+from gradcheck_suite.engines.mirror import MirrorEngine
+from gradcheck_suite.oracles import finite_diff
+from gradcheck_suite.oracles.torch_oracle import torch_oracle
+from gradcheck_suite.records import FAILING
+from gradcheck_suite.strategies import Case, shapes
+from reference.autograd import arrayops as xp
+from reference.ops.pointwise import Mul
+
+
+@pytest.fixture(scope="module")
+def checker() -> CaseChecker:
+    return CaseChecker(MirrorEngine("reference", reference, OpSpec.call_engine, "test"), torch_oracle())
+
+
+def run(checker: CaseChecker, spec: OpSpec, *inputs, dtype: str = "float64", seed: int = 3, **kwargs) -> dict:
+    case = Case(spec, dtype, tuple(np.asarray(x, dtype=dtype) for x in inputs), kwargs, cotangent_seed=seed)
+    records = checker.check(case, CaseIds("t", 0, 0))
+    return {r.check: r for r in records}
+
+
+AT_ZERO = Kinks(points=(0.0,))
+
+
+def unary(name: str, engine_fn=None, domain=REAL, kinks=AT_ZERO, torch_name: str | None = None):
+    """An op that is ``torch.<torch_name>`` on torch and ``engine_fn`` on the engine."""
+    call = torch_name or name
+    return op(name, "test", lambda ns, a: getattr(ns, call)(a), shapes(), (domain,), kinks=kinks,
+              engine_fn=engine_fn)  # fmt: skip
+
+
+def relu_via_maximum(a):
+    """relu with maximum's tie rule: gradient 0.5 at 0 (HIPS autograd's convention)."""
+    return reference.maximum(a, reference.zeros_like(a))
+
+
+def relu_with_gradient_1_5_at_zero(a):
+    """Value relu(a); gradient 3 * 0.5 - 2 * 0 = 1.5 at 0, outside [0, 1]."""
+    return 3 * reference.maximum(a, reference.zeros_like(a)) - 2 * reference.relu(a)
+
+
+KINKED = np.array([0.0, 1.5, -0.75])
+
+
+# -- verdicts, one constructed case each ---------------------------------------------------
+
+
+def test_a_planted_wrong_gradient_is_an_engine_bug_located_at_input_element_and_output(checker, monkeypatch):
+    def backward(ctx, g):  # input 1's gradient is wrong only where the first output row flows
+        a, b = ctx.saved_tensors
+        gb = g * a
+        return g * b, gb + 0.5 * gb * xp.data(np.arange(gb.shape[0]) == 0).reshape(-1, *([1] * (gb.ndim - 1)))
+
+    monkeypatch.setattr(Mul, "backward", staticmethod(backward))
+    rng = np.random.default_rng(0)
+    records = run(checker, CATALOGUE["mul"], rng.uniform(0.5, 2, (3, 2)), rng.uniform(0.5, 2, (3, 2)))
+    for check in ("vjp-torch", "vjp-fd"):
+        r = records[check]
+        assert r.verdict == "engine-bug" and r.failed
+        where = json.loads(r.location)
+        assert where["input"] == 1 and where["element"][0] == 0
+    where = json.loads(records["vjp-fd"].location)
+    assert where["output"] == where["element"]  # elementwise op: the output element is the input's
+    assert where["engine_jacobian"] == pytest.approx(1.5 * where["reference_jacobian"], rel=1e-6)
+
+
+def test_a_different_valid_subgradient_at_a_kink_is_a_convention(checker):
+    records = run(checker, unary("relu", relu_via_maximum), KINKED)
+    r = records["vjp-torch"]
+    assert r.verdict == "convention" and not r.failed
+    assert "different valid subgradients" in r.rule
+    assert "kink at input 0 at [0]" in r.detail
+    assert records["vjp-fd"].verdict == "pass"  # 0.5 is also the central difference's average
+    assert records["forward"].verdict == "pass"
+
+
+def test_following_torch_at_a_kink_passes_and_finite_differences_say_not_differentiable(checker):
+    records = run(checker, CATALOGUE.get("relu") or unary("relu"), KINKED)
+    assert records["vjp-torch"].verdict == "pass"
+    assert records["vjp-fd"].verdict == "not-differentiable"
+    assert records["jvp-fd"].verdict == "not-differentiable"
+
+
+def test_a_gradient_outside_the_one_sided_derivatives_is_an_engine_bug(checker):
+    records = run(checker, unary("relu", relu_with_gradient_1_5_at_zero), KINKED)
+    assert records["vjp-torch"].verdict == "engine-bug"
+    assert "one-sided derivatives" in records["vjp-torch"].rule
+    assert records["vjp-fd"].verdict == "engine-bug"
+
+
+def test_nan_at_a_kink_where_torch_has_a_convention_is_a_convention(checker):
+    def norm_by_hand(a):  # sqrt(sum(a * a)): nan gradient at the zero vector, torch gives 0
+        return (a * a).sum().sqrt()
+
+    spec = op("norm", "test", lambda ns, a: a.norm(), shapes(), (NONZERO,), kinks=Kinks(points=(0.0,)),
+              engine_fn=norm_by_hand)  # fmt: skip
+    records = run(checker, spec, np.zeros(3))
+    r = records["vjp-torch"]
+    assert r.verdict == "convention"
+    assert "departs from torch's documented convention" in r.rule and "inf/nan" in r.rule
+    assert records["vjp-fd"].verdict == "not-differentiable"
+
+
+def test_sqrt_at_zero_has_no_derivative(checker):
+    records = run(checker, unary("sqrt", domain=NONZERO), np.array([0.0, 1.0]))
+    assert records["vjp-torch"].verdict == "pass"  # both give inf
+    assert records["vjp-fd"].verdict == "not-differentiable"
+    assert "no derivative" in records["vjp-fd"].rule
+
+
+def test_maximum_ties_across_inputs_are_judged_at_the_kink(checker):
+    spec = op("maximum", "test", lambda ns, a, b: ns.maximum(a, b), shapes(), (REAL, REAL), kinks=Kinks(ties=True))
+    x = np.array([0.3, -1.0, 2.0])
+    records = run(checker, spec, x, x.copy())  # every element tied
+    assert records["vjp-torch"].verdict == "pass"
+    assert records["vjp-fd"].verdict == "pass"  # torch's 0.5 split is the central difference's average
+    # torch's forward mode also splits a tie evenly, (u_a + u_b) / 2: again the central difference
+    assert records["jvp-torch"].verdict == records["jvp-fd"].verdict == "pass"
+
+
+def test_numerical_noise_and_convention_when_engine_and_torch_agree_but_the_reference_does_not(checker):
+    """torch's double backward of a**b is masked at b == 0 exactly (the true mixed second
+    derivative is v / a); engine and torch agree on 0, so this is not the engine's bug."""
+    records = run(checker, CATALOGUE["pow_tensor"], np.array(0.25), np.array(0.0))
+    r = records["hvp-fd"]
+    assert r.verdict in ("convention", "numerical-noise") and not r.failed
+    assert records["hvp-torch"].verdict == "pass"
+
+
+def test_a_forward_mismatch_and_an_exception_on_one_side(checker):
+    class Off(MirrorEngine):
+        def forward(self, spec, arrays, kwargs):
+            inputs, out = super().forward(spec, arrays, kwargs)
+            return inputs, out * 1.001
+
+    class Raises(MirrorEngine):
+        def vjp(self, inputs, output, cotangent):
+            raise ValueError("no backward")
+
+    x = np.array([1.0, 2.0])
+    off = CaseChecker(Off("reference", reference, OpSpec.call_engine, "t"), checker.oracle)
+    assert run(off, CATALOGUE["exp"], x)["forward"].verdict == "forward-mismatch"
+    raising = CaseChecker(Raises("reference", reference, OpSpec.call_engine, "t"), checker.oracle)
+    r = run(raising, CATALOGUE["exp"], x)["vjp-torch"]
+    assert r.verdict == "error-mismatch" and "ValueError: no backward" in r.detail
+
+
+def test_a_nan_gradient_where_torch_and_the_reference_are_finite_is_non_finite(checker, monkeypatch):
+    monkeypatch.setattr(Mul, "backward", staticmethod(lambda ctx, g: (g * np.nan, g * ctx.saved_tensors[0])))
+    records = run(checker, CATALOGUE["mul"], np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    assert records["vjp-torch"].verdict == "non-finite"
+    assert records["vjp-fd"].verdict == "non-finite"
+
+
+def test_an_engine_without_a_jvp_rule_is_unsupported_not_a_crash(checker, monkeypatch):
+    monkeypatch.setattr(Mul, "jvp", None)
+    records = run(checker, CATALOGUE["mul"], np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    r = records["jvp-torch"]
+    assert r.verdict == "unsupported" and not r.failed
+    assert "NotImplementedError" in r.detail
+    assert "jvp-fd" not in records
+    assert records["hvp-torch"].verdict == "pass"
+
+
+def test_an_engine_without_forward_ad_is_unsupported():
+    class NoForwardAd:  # a torch-like module without autograd.forward_ad
+        def __getattr__(self, name):
+            return getattr(reference, name) if name != "autograd" else type("A", (), {"grad": reference.autograd.grad})
+
+    engine = MirrorEngine("bare", NoForwardAd(), OpSpec.call_engine, "t")
+    records = run(CaseChecker(engine, torch_oracle()), CATALOGUE["mul"], np.array([1.0]), np.array([2.0]))
+    assert records["jvp-torch"].verdict == "unsupported"
+
+
+def test_a_wrong_jvp_rule_is_an_engine_bug(checker, monkeypatch):
+    monkeypatch.setattr(Mul, "jvp", staticmethod(lambda ctx, ta, tb: ta * ctx.saved_tensors[1]))  # drops b's term
+    records = run(checker, CATALOGUE["mul"], np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    assert records["jvp-torch"].verdict == "engine-bug"
+    assert records["jvp-fd"].verdict == "engine-bug"
+    assert json.loads(records["jvp-fd"].location)["output"] in ([0], [1])
+    assert records["vjp-torch"].verdict == "pass"
+
+
+def test_a_backward_that_cannot_be_differentiated_again_is_an_hvp_engine_bug(checker, monkeypatch):
+    def backward(ctx, g):  # right values, but constant under create_graph: no second derivative
+        a, b = ctx.saved_tensors
+        return g * xp.data(b), g * xp.data(a)
+
+    monkeypatch.setattr(Mul, "backward", staticmethod(backward))
+    records = run(checker, CATALOGUE["mul"], np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    assert records["vjp-torch"].verdict == records["vjp-fd"].verdict == "pass"
+    assert records["hvp-torch"].verdict == "engine-bug"
+    assert records["hvp-fd"].verdict == "engine-bug"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_correct_ops_pass_every_check_in_both_dtypes(checker, dtype):
+    rng = np.random.default_rng(5)
+    for name, args in {"tanh": [(3, 4)], "matmul": [(2, 3), (3, 2)], "div": [(3,), (2, 3)]}.items():
+        inputs = [rng.uniform(0.5, 2.0, s) for s in args]
+        records = run(checker, CATALOGUE[name], *inputs, dtype=dtype)
+        assert {r.verdict for r in records.values()} == {"pass"}, (
+            name,
+            [(r.check, r.detail) for r in records.values()],
+        )
+
+
+def test_analytic_ops_use_the_complex_step(checker):
+    records = run(checker, CATALOGUE["exp"], np.array([0.5, 1.0]))
+    assert records["vjp-fd"].reference.startswith("complex step")
+    assert "complex step" in records["jvp-fd"].reference
+    assert records["vjp-fd"].verdict == "pass"
+    non_analytic = op("sum_sq", "test", lambda ns, a: (a * a).sum(), shapes(), (REAL,))
+    assert run(checker, non_analytic, np.array([0.5, 1.0]))["vjp-fd"].reference.startswith("central")
+
+
+# -- probes: miss probability and narrowing ----------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_single_planted_element_error_is_caught_by_every_probe_and_narrowed_to_it(checker, monkeypatch, seed):
+    """Rademacher probes see a single wrong element with full weight (|<err, d>| = |err_k|), so it
+    is caught with probability 1 (the stated bound 2**-probes is for errors spread over elements);
+    narrowing reports the element and the output element."""
+    rng = np.random.default_rng(seed)
+    shape = (5, 4, 4)  # 80 elements: over the full-gradient limit
+    k = tuple(int(i) for i in rng.integers(0, shape))
+    mask = np.zeros(shape, bool)
+    mask[k] = True
+
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g * b + 1e-3 * g * xp.data(mask), g * a
+
+    monkeypatch.setattr(Mul, "backward", staticmethod(backward))
+    records = run(checker, CATALOGUE["mul"], rng.uniform(0.5, 2, shape), rng.uniform(0.5, 2, shape), seed=seed)
+    r = records["vjp-fd"]
+    assert "Rademacher probes" in r.reference
+    assert r.verdict == "engine-bug"
+    where = json.loads(r.location)
+    assert (where["input"], tuple(where["element"]), tuple(where["output"])) == (0, k, k)
+
+
+def test_probe_tolerance_gives_no_false_alarms_on_large_correct_inputs(checker):
+    rng = np.random.default_rng(8)
+    for dtype in ("float32", "float64"):
+        records = run(checker, CATALOGUE["tanh"], rng.uniform(-3, 3, (4, 4, 4, 2)), dtype=dtype)
+        assert "Rademacher probes" in records["vjp-fd"].reference
+        assert not any(r.failed for r in records.values())
+
+
+def test_stated_miss_probability():
+    assert finite_diff.miss_probability(4) == 1 / 16
+    rng = np.random.default_rng(0)
+    err = np.zeros(100)
+    err[:2] = 1.0  # two equal errors cancel for half of the sign patterns: the bound is tight
+    misses = np.mean([abs(err @ finite_diff.rademacher(rng, (100,))) < 1.0 for _ in range(4000)])
+    assert 0.45 < misses <= 0.5 + 0.03
+
+
+def test_failing_rows_name_a_known_verdict(checker, monkeypatch):
+    monkeypatch.setattr(Mul, "backward", staticmethod(lambda ctx, g: (g, g)))
+    records = run(checker, CATALOGUE["mul"], np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    assert {r.verdict for r in records.values() if r.failed} <= FAILING
+    assert records["vjp-torch"].inputs  # failing rows keep their inputs
