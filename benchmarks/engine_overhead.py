@@ -6,9 +6,17 @@
 - conv: one SGD step of a small conv net (two conv2d+relu+max_pool2d, linear,
   cross-entropy), batch 32, 1x28x28 inputs;
 - memory: peak resident memory of a 1,000-op chain on 1M-element tensors, forward and
-  backward, each engine in its own process (RSS above the process's baseline).
+  backward, each engine in its own process (RSS above the process's baseline; the lower of
+  two runs, as torch's peak varies from run to run between about 1.9 and 3.8 GB).
 
-Both engines run single-threaded, in float32, on the same data. Usage:
+Both engines run single-threaded (torch.set_num_threads(1); NumPy's BLAS limited to one
+thread before NumPy loads: on a loaded machine a multi-threaded OpenBLAS spins and makes a
+0.2 ms product take 30 ms), in float32, on the same data. The two engines' repeats are
+interleaved so that both see the same machine load and the same state of the C allocator
+(glibc's malloc gives freed blocks back to the system until a large free raises its
+thresholds: an engine measured first in a fresh process would pay page faults the other does
+not; the reference engine sets those thresholds itself, see reference/autograd/allocator.py).
+Usage:
 
     python benchmarks/engine_overhead.py [--repeat 30] [--skip-memory] [--json out.json]
 """
@@ -17,13 +25,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
 import sys
 import time
 
-import numpy as np
+for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # before NumPy loads its BLAS
+
+import numpy as np  # noqa: E402
 
 OPS_PER_CHAIN = 200
 MEMORY_OPS, MEMORY_ELEMENTS = 1000, 1_000_000
@@ -88,14 +100,17 @@ class ConvNet(MLP):
         return F.cross_entropy(F.linear(h.reshape(h.shape[0], -1), w, b), self.y)
 
 
-def median_seconds(fn, repeat: int) -> float:
-    fn()  # warm up (torch's first call is slow)
-    times = []
+def median_seconds(fns, repeat: int) -> list[float]:
+    """The median time of each function, their repeats interleaved (same load for all)."""
+    for fn in fns:
+        fn()  # warm up (torch's first call is slow)
+    times = [[] for _ in fns]
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for fn, spent in zip(fns, times):
+            start = time.perf_counter()
+            fn()
+            spent.append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
 
 
 def memory_child(engine: str) -> None:
@@ -138,23 +153,23 @@ def main() -> None:
     torch.set_num_threads(1)
     rows = []
     for size in (10, 100_000):
-        ref, tor = (median_seconds(lambda ns=ns, n=size: chain(ns, n), args.repeat) for ns in (reference, torch))
+        ref, tor = median_seconds([lambda ns=ns, n=size: chain(ns, n) for ns in (reference, torch)], args.repeat)
         per_op = 1e6 / OPS_PER_CHAIN
         rows.append(_row(f"chain, {size:,} elements, per op", ref * per_op, tor * per_op, "us"))
     for label, model in (("MLP step, 784-256-10, batch 64", MLP), ("conv net step, batch 32", ConvNet)):
         ref_model, tor_model = model(reference, np.random.default_rng(0)), model(torch, np.random.default_rng(0))
-        ref = median_seconds(ref_model.step, max(5, args.repeat // 3))
-        tor = median_seconds(tor_model.step, max(5, args.repeat // 3))
+        ref, tor = median_seconds([ref_model.step, tor_model.step], args.repeat)
         rows.append(_row(label, ref * 1e3, tor * 1e3, "ms"))
     if not args.skip_memory:
         label = f"peak memory, {MEMORY_OPS:,}-op chain on {MEMORY_ELEMENTS:,} elements"
-        rows.append(_row(label, peak_memory_mib("reference"), peak_memory_mib("torch"), "MiB"))
+        ref, tor = (min(peak_memory_mib(engine) for _ in range(2)) for engine in ("reference", "torch"))
+        rows.append(_row(label, ref, tor, "MiB"))
 
     print(f"{'benchmark':<52} {'reference':>12} {'torch':>12} {'ratio':>7}")
     for r in rows:
         unit = r["unit"]
         print(f"{r['benchmark']:<52} {r['reference']:>9.2f} {unit:<2} {r['torch']:>9.2f} {unit:<2} {r['ratio']:>6.2f}x")
-    print(f"(median of {args.repeat} chains; torch {torch.__version__}, one thread each, float32)")
+    print(f"(median of {args.repeat} runs each, interleaved; torch {torch.__version__}, one thread each, float32)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"torch_version": torch.__version__, "rows": rows}, f, indent=2)

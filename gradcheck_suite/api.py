@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from gradcheck_suite import records as records_module
 from gradcheck_suite.catalogue.spec import REAL, OpSpec
-from gradcheck_suite.checks import CaseChecker, CaseIds
+from gradcheck_suite.checking.case import CaseChecker, CaseIds
 from gradcheck_suite.engines import MirrorEngine, get_engine
 from gradcheck_suite.oracles.torch_oracle import torch_oracle
 from gradcheck_suite.records import Record
@@ -164,8 +164,10 @@ def gradcheck(
         Also check forward mode (JVP) and second order (VJP of the VJP).
     match_torch_at_kinks : bool, default False
         Where the function has a kink (relu at 0, ties of max), the checker accepts any
-        gradient between the one-sided derivatives (verdict ``convention``). True demands
-        torch's choice there too (for engines that mirror torch's conventions).
+        gradient between the one-sided derivatives, element by element and with all kink
+        elements moved together (so a tie's gradient given in full to every tied element
+        fails), as verdict ``convention``. True demands torch's choice there too (for
+        engines that mirror torch's conventions).
     full_result : bool, default False
         Return the ``GradcheckResult`` (truthy when the check passed) instead of a bool;
         failures still raise unless ``raise_exception=False``.

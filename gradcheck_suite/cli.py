@@ -78,7 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--dtypes", type=_dtypes, default=list(DTYPES), help="comma list of dtypes (default: float32,float64)"
     )
-    run.add_argument("--examples", type=_positive, default=25, help="generated cases per op and dtype (default: 25)")
+    run.add_argument(
+        "--examples", type=_whole_number(0, 10**9, "a whole number of examples"), default=25,
+        help="generated cases per op and dtype (default: 25; 0 runs only the semantics programs)",
+    )  # fmt: skip
     run.add_argument(
         "--seed",
         type=_seed,
@@ -152,7 +155,7 @@ def _prepare_output(out: Path, name: str) -> Path:
 
 def _run(args: argparse.Namespace) -> int:
     from gradcheck_suite import catalogue, runner
-    from gradcheck_suite.checks import CaseChecker
+    from gradcheck_suite.checking.case import CaseChecker
     from gradcheck_suite.engines import UnknownEngineError, get_engine
 
     try:
@@ -168,7 +171,11 @@ def _run(args: argparse.Namespace) -> int:
 
     from gradcheck_suite.oracles.torch_oracle import torch_oracle, torch_settings
 
-    checker = CaseChecker(engine, torch_oracle())
+    oracle = torch_oracle()
+    # Cases are tiny: more threads only wait for each other (costing CPU on a loaded machine).
+    # The thread count is recorded in meta.json with torch's other settings.
+    oracle.module.set_num_threads(1)
+    checker = CaseChecker(engine, oracle)
     records: list = []
 
     def progress(p: runner.Progress) -> None:
@@ -229,7 +236,8 @@ def _semantics(args: argparse.Namespace, engine, ops, run_id: str) -> list:
             f"  {'programs':<12} {'mixed':<8} {result.programs:>4} programs {result.steps:>5} steps{found}",
             file=sys.stderr,
         )
-    return records(result, run_id=run_id, engine_name=engine.name, seed=args.seed, programs=args.programs)
+    ops_arg = ",".join(args.ops) if args.ops else "all"
+    return records(result, run_id=run_id, engine_name=engine.name, seed=args.seed, programs=args.programs, ops=ops_arg)
 
 
 def _terminate(signum: int, frame: object) -> None:

@@ -10,7 +10,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from gradcheck_suite.verdicts import VERDICTS as _VERDICTS
+from gradcheck_suite.checking.verdicts import VERDICTS as _VERDICTS
 
 # Verdicts: name -> (is a failure of the engine under test, one-line meaning); the one
 # table, with the rule for each, is verdicts.VERDICTS.
@@ -115,5 +115,14 @@ def replay_command(row: dict, examples: int) -> str:
 
     Hypothesis replays a stream deterministically from its seed when the example
     budget is the same, so the row's case is regenerated as example ``row["example"]``.
+    A semantics row re-runs its program stream alone (its kwargs hold the ops and budget).
     """
+    if row["check"] == "semantics":
+        import json
+
+        budget = json.loads(row["kwargs"])
+        return (
+            f"gradcheck-suite run --ops {budget['ops']} --examples 0 --programs {budget['programs']} "
+            f"--seed {row['seed']}"
+        )
     return f"gradcheck-suite run --ops {row['op']} --dtypes {row['dtype']} --seed {row['seed']} --examples {examples}"

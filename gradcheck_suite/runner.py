@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 
 from gradcheck_suite.catalogue.spec import OpSpec
-from gradcheck_suite.checks import CaseChecker, CaseIds
+from gradcheck_suite.checking.case import CaseChecker, CaseIds
 from gradcheck_suite.records import Record
 from gradcheck_suite.strategies import cases
 
@@ -94,6 +94,8 @@ def run_stream(
     sink: Callable[[list[Record]], None],
 ) -> int:
     """Check ``examples`` generated cases of ``op`` in ``dtype``; return how many ran."""
+    if examples == 0:
+        return 0
     counter = itertools.count()
 
     @settings(STREAM_SETTINGS, max_examples=examples)

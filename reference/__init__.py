@@ -4,8 +4,6 @@
 what torch prints. This module never imports torch.
 """
 
-import warnings as _warnings
-
 from reference import autograd, linalg, nn, ops
 from reference.creation import (
     Generator,
@@ -28,10 +26,6 @@ from reference.size import Size
 from reference.tensor import Tensor
 
 __version__ = "0.1.0"
-
-# torch computes inf/nan silently; NumPy warns. Silence NumPy's floating-point warnings raised
-# from the engine's own modules only (a filter costs nothing per op, unlike np.errstate).
-_warnings.filterwarnings("ignore", message=r".* encountered in ", category=RuntimeWarning, module=r"reference(\.|$)")
 
 float = float32
 double = float64

@@ -40,6 +40,9 @@ def manual_seed(seed: int) -> Generator:
     return default_generator.manual_seed(seed)
 
 
+_MISSING = object()  # an argument not given (None can be a value)
+
+
 def _infer_dtype(data: Any, arr: np.ndarray) -> dtypes.dtype:
     """torch's inference for Python data: floats -> default dtype, ints -> int64, bools -> bool."""
     if isinstance(data, np.ndarray):
@@ -67,7 +70,10 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
     return arr.astype(target.np, copy=False)
 
 
-def tensor(data: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def tensor(data: Any = _MISSING, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    if data is _MISSING:
+        raise TypeError('tensor() missing 1 required positional arguments: "data"')
+    _check_flag("tensor", requires_grad)
     t = Tensor._make(as_array(data, dtype))
     if requires_grad:
         if t._data.dtype.kind != "f":
@@ -85,39 +91,111 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(array)
 
 
-def _filled(size: tuple, value: Any, dtype: Any, requires_grad: bool) -> Tensor:
+# -- argument checks, in the words of torch's argument parser ------------------------------------
+
+
+def _check_flag(name: str, requires_grad: Any, none_ok: bool = False) -> None:
+    if type(requires_grad) is not bool and not (none_ok and requires_grad is None):
+        raise TypeError(f"{name}(): argument 'requires_grad' must be bool, not {type(requires_grad).__name__}")
+
+
+def _size(name: str, args: tuple, size: Any) -> tuple[int, ...]:
+    """The size of a factory call: ``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))``."""
+    if size is not None:
+        if args:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        if not isinstance(size, (tuple, list)):
+            raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not {type(size).__name__}")
+        args = (size,)
+    if not args:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+    if len(args) > 1 and isinstance(args[0], (tuple, list)):
+        raise TypeError(f"{name}() takes 1 positional argument but {len(args)} were given")
+    shape = shape_args(args, name)
+    if any(n < 0 for n in shape):
+        if name == "zeros":
+            raise RuntimeError("zeros: Dimension size must be non-negative.")
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
+    return shape
+
+
+def _filled(shape: tuple, value: Any, dtype: Any, requires_grad: Any) -> Tensor:
     d = dtypes.resolve(dtype) if dtype is not None else None
     if d is None:
         d = dtypes.get_default_dtype() if isinstance(value, float) else dtypes.from_numpy(np.asarray(value).dtype)
-    return tensor(np.full(shape_args(size), value, dtype=d.np), requires_grad=requires_grad)
+    return tensor(np.full(shape, value, dtype=d.np), requires_grad=bool(requires_grad))
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(size, 0.0, dtype, requires_grad)
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, **kwargs: Any) -> Tensor:
+    _check_flag("zeros", requires_grad, none_ok=True)
+    return _filled(_size("zeros", size, _size_kwarg("zeros", kwargs)), 0.0, dtype, requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(size, 1.0, dtype, requires_grad)
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, **kwargs: Any) -> Tensor:
+    _check_flag("ones", requires_grad, none_ok=True)
+    return _filled(_size("ones", size, _size_kwarg("ones", kwargs)), 1.0, dtype, requires_grad)
 
 
-def full(size: Any, fill_value: Any, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled((size,) if isinstance(size, int) else tuple(size), fill_value, dtype, requires_grad)
+def _size_kwarg(name: str, kwargs: dict) -> Any:
+    """``size=`` is a keyword torch accepts; anything else is not."""
+    size = kwargs.pop("size", None)
+    if kwargs:
+        raise TypeError(f"{name}() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    return size
 
 
-def zeros_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return zeros(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+def full(*args: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    if len(args) < 2:
+        missing = ('"size", "fill_value"', "2", "argument") if not args else ('"fill_value"', "1", "arguments")
+        raise TypeError(f"full() missing {missing[1]} required positional {missing[2]}: {missing[0]}")
+    size, fill_value = args[0], args[1]
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
+    if not isinstance(fill_value, (bool, int, float, np.number, np.bool_)):
+        raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not {type(fill_value).__name__}")
+    _check_flag("full", requires_grad, none_ok=True)
+    return _filled(_size("full", (size,), None), fill_value, dtype, requires_grad)
 
 
-def ones_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return ones(input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+def _like(name: str, input: Any) -> Tensor:
+    if input is _MISSING:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "input"')
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    return input
+
+
+def zeros_like(input: Tensor = _MISSING, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    _check_flag("zeros_like", requires_grad, none_ok=True)
+    input = _like("zeros_like", input)
+    return _filled(input._data.shape, 0.0, dtype or input.dtype, requires_grad)
+
+
+def ones_like(input: Tensor = _MISSING, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    _check_flag("ones_like", requires_grad, none_ok=True)
+    input = _like("ones_like", input)
+    return _filled(input._data.shape, 1.0, dtype or input.dtype, requires_grad)
+
+
+_RANDN_SIGNATURES = (
+    "\n * (tuple of ints size, *, torch.Generator generator, Tensor out = None, torch.dtype dtype = None, "
+    "torch.layout layout = None, torch.device device = None, bool pin_memory = False, bool requires_grad = False)"
+    "\n * (tuple of ints size, *, Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, "
+    "torch.device device = None, bool pin_memory = False, bool requires_grad = False)\n"
+)
 
 
 def randn(*size: Any, dtype: Any = None, requires_grad: bool = False, generator: Generator | None = None) -> Tensor:
+    if not size:
+        raise TypeError(
+            f"randn() received an invalid combination of arguments - got (), but expected one of:{_RANDN_SIGNATURES}"
+        )
+    shape = _size("randn", size, None)
     d = dtypes.resolve(dtype) if dtype is not None else dtypes.get_default_dtype()
     if not d.is_floating_point:
-        raise RuntimeError(f"\"normal_kernel_cpu\" not implemented for '{_legacy_name(d)}'")
+        raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{_legacy_name(d)}'")
     rng = (generator or default_generator).rng
-    values = rng.standard_normal(shape_args(size), dtype=d.np)
+    values = rng.standard_normal(shape, dtype=d.np)
     return tensor(values, requires_grad=requires_grad)
 
 

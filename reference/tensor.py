@@ -22,6 +22,7 @@ NON_LEAF_FLAG_MESSAGE = (
     "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
 )
 INT_REQUIRES_GRAD_MESSAGE = "only Tensors of floating point dtype can require gradients"
+CONSTRUCTOR_INT_REQUIRES_GRAD_MESSAGE = "only Tensors of floating point and complex dtype can require gradients"
 DETACH_VIEW_MESSAGE = (
     "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) for "
     "training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and hence "
@@ -43,17 +44,17 @@ class Tensor:
     __slots__ = (
         "__weakref__",
         "_accumulator",
+        "_attr_version",
         "_data",
         "_fw",
         "_grad",
+        "_grad_fn",
         "_output_nr",
         "_requires_grad",
         "_retains_grad",
         "_vc",
         "_view_base",
         "_view_kind",
-        "_views",
-        "grad_fn",
     )
 
     def __init__(self, data: Any = (), *, dtype: Any = None, requires_grad: bool = False) -> None:
@@ -67,7 +68,7 @@ class Tensor:
 
     def _init(self, array: np.ndarray, grad_fn: Node | None, output_nr: int) -> None:
         self._data = array
-        self.grad_fn = grad_fn
+        self._grad_fn = grad_fn
         self._output_nr = output_nr
         self._requires_grad = False
         self._grad = None
@@ -76,6 +77,8 @@ class Tensor:
         self._fw = None  # (forward-AD level, tangent Tensor) of a dual tensor
         self._vc = []  # version counter, shared with views: clock times of in-place changes
         self._view_base = None  # the tensor whose memory this view shares (views only)
+        # Views also get _view_kind (how torch's CreationMeta limits in-place changes) and
+        # _attr_version (the version their grad_fn was made at): see grad_fn.
 
     @classmethod
     def _make(cls, array: np.ndarray, grad_fn: Node | None = None, output_nr: int = 0) -> Tensor:
@@ -91,23 +94,51 @@ class Tensor:
         # before the base started requiring grad), though its gradient then goes nowhere
         return (
             self._requires_grad
-            or self.grad_fn is not None
+            or self._grad_fn is not None
             or (self._view_base is not None and self._view_base.requires_grad)
         )
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        self.requires_grad_(value)
+        # torch's attribute setter is stricter than requires_grad_(): a non-leaf refuses even True
+        if type(value) is not bool:
+            raise RuntimeError("requires_grad must be a bool")
+        if self._grad_fn is not None:  # torch's leaf test here does not regenerate a view's grad_fn
+            raise RuntimeError(NON_LEAF_FLAG_MESSAGE if not value else NON_LEAF_FLAG_MESSAGE.split(" If ")[0])
+        if value and self._data.dtype.kind != "f":
+            raise RuntimeError(CONSTRUCTOR_INT_REQUIRES_GRAD_MESSAGE)
+        self._requires_grad = value
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if self.grad_fn is not None:
+        if type(requires_grad) is not bool:
+            raise TypeError(
+                "requires_grad_(): argument 'requires_grad' (position 1) must be bool, not "
+                f"{type(requires_grad).__name__}"
+            )
+        if self._grad_fn is not None:  # as in the setter, a view's grad_fn is not regenerated
             if not requires_grad:
                 raise RuntimeError(NON_LEAF_FLAG_MESSAGE)
             return self
         if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError(INT_REQUIRES_GRAD_MESSAGE)
-        self._requires_grad = bool(requires_grad)
+        self._requires_grad = requires_grad
         return self
+
+    @property
+    def grad_fn(self) -> Node | None:
+        """The node that made this tensor. A view whose base (or another view of it) changed
+        in place since gets a fresh AsStridedBackward0 when this is read, as in torch."""
+        if self._view_base is not None and self._attr_version != len(self._vc):
+            from reference.autograd.views import regenerate_grad_fn
+
+            return regenerate_grad_fn(self)
+        return self._grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, node: Node | None) -> None:
+        self._grad_fn = node
+        if self._view_base is not None:
+            self._attr_version = len(self._vc)
 
     @property
     def is_leaf(self) -> bool:
@@ -115,7 +146,7 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        if self.grad_fn is not None and not self._retains_grad:
+        if self._grad_fn is not None and not self._retains_grad:  # torch: a view's grad_fn is not regenerated here
             warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._grad
 
@@ -134,8 +165,9 @@ class Tensor:
 
     def _edge(self) -> tuple[Node, int]:
         """Where a gradient for this tensor goes: its grad_fn, or its leaf accumulator."""
-        if self.grad_fn is not None:
-            return (self.grad_fn, self._output_nr)
+        fn = self._grad_fn if self._view_base is None else self.grad_fn
+        if fn is not None:
+            return (fn, self._output_nr)
         if not self._requires_grad:  # a no_grad view of a tensor requiring grad: no accumulator
             return (None, 0)
         acc = self._accumulator() if self._accumulator is not None else None
@@ -165,7 +197,7 @@ class Tensor:
     def detach_(self) -> Tensor:
         if self._view_base is not None:
             raise RuntimeError(DETACH_VIEW_MESSAGE)
-        self.grad_fn = None
+        self._grad_fn = None
         self._requires_grad = False
         return self
 
@@ -281,17 +313,25 @@ class Tensor:
         return self._data if dtype is None else self._data.astype(dtype)
 
     __hash__ = object.__hash__
+    # As torch does: NumPy arrays and scalars defer to the Tensor's reflected operators, so
+    # ``np.float64(2) * t`` records MulBackward0 instead of converting ``t`` through __array__.
+    __array_priority__ = 1000
 
     def __repr__(self) -> str:
         from reference.autograd.forward_ad import get_tangent
         from reference.printing import tensor_repr
 
         tangent = get_tangent(self) if self._fw is not None else None
+        try:
+            fn = self.grad_fn
+            fn_name = None if fn is None else type(fn).__name__
+        except RuntimeError:  # a view whose grad_fn torch refuses to regenerate
+            fn_name = "Invalid"
         return tensor_repr(
             self._data,
             dtype=self.dtype.name,
             default_dtype=dtypes.get_default_dtype().name,
-            grad_fn=type(self.grad_fn).__name__ if self.grad_fn is not None else None,
+            grad_fn=fn_name,
             requires_grad=self._requires_grad,
             tangent=None if tangent is None else _tangent_repr(tangent),
         )

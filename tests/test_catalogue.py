@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from helpers import draws
 
-from gradcheck_suite import catalogue, tolerances
+from gradcheck_suite import catalogue
 from gradcheck_suite.catalogue import CATALOGUE, FAMILIES, UnknownOpError
+from gradcheck_suite.checking import tolerances
 from gradcheck_suite.engines import UnknownEngineError, get_engine
 from gradcheck_suite.oracles.torch_oracle import torch_oracle
 from gradcheck_suite.strategies import cases

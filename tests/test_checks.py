@@ -12,7 +12,7 @@ import pytest
 import reference
 from gradcheck_suite.catalogue import CATALOGUE
 from gradcheck_suite.catalogue.spec import NONZERO, REAL, Kinks, OpSpec, op
-from gradcheck_suite.checks import CaseChecker, CaseIds
+from gradcheck_suite.checking.case import CaseChecker, CaseIds
 from gradcheck_suite.engines.mirror import MirrorEngine
 from gradcheck_suite.oracles import finite_diff
 from gradcheck_suite.oracles.torch_oracle import torch_oracle
@@ -130,6 +130,61 @@ def test_maximum_ties_across_inputs_are_judged_at_the_kink(checker):
     assert records["vjp-fd"].verdict == "pass"  # torch's 0.5 split is the central difference's average
     # torch's forward mode also splits a tie evenly, (u_a + u_b) / 2: again the central difference
     assert records["jvp-torch"].verdict == records["jvp-fd"].verdict == "pass"
+
+
+def test_a_tie_given_in_full_to_both_sides_is_an_engine_bug_along_the_joint_direction(checker, monkeypatch):
+    """maximum(a, b) with a == b at several elements, each side given the whole gradient:
+    each element alone lies between its one-sided derivatives (0 and v); moving a and b
+    together, maximum moves once, so the sum must be v, not 2 v."""
+    from reference.ops.pointwise import Maximum
+
+    def both_full(ctx, g):
+        a, b = (np.asarray(t) for t in ctx.saved_tensors)
+        return g * (a >= b), g * (b >= a)
+
+    monkeypatch.setattr(Maximum, "backward", staticmethod(both_full))
+    spec = op("maximum", "test", lambda ns, a, b: ns.maximum(a, b), shapes(), (REAL, REAL), kinks=Kinks(ties=True))
+    x = np.array([0.3, -1.0, 2.0, 0.5])
+    records = run(checker, spec, x, x.copy())
+    for check in ("vjp-torch", "vjp-fd"):
+        assert records[check].verdict == "engine-bug", records[check].detail
+        assert "moving the" in records[check].detail and "together" in records[check].rule
+
+
+def _near_singular(rng, n: int, smallest: float) -> np.ndarray:
+    q1, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    q2, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    return q1 @ np.diag(np.geomspace(1.0, smallest, n)) @ q2
+
+
+SOLVE = op("solve", "test", lambda ns, a, b: ns.linalg.solve(a, b), shapes(), (REAL, REAL))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_nearly_singular_solve_passes_without_a_false_kink(checker, seed):
+    """Condition 1e8: engine and torch differ by ~1e-8 relative (the measured sensitivity
+    allows it), and the default finite-difference step crosses the singularity (the step
+    ladder finds a step that does not, so no kink is reported)."""
+    rng = np.random.default_rng(seed)
+    records = run(checker, SOLVE, _near_singular(rng, 5, 1e-8), rng.standard_normal((5, 2)), seed=seed)
+    assert not any(r.failed for r in records.values())
+    for check in ("forward", "vjp-torch", "vjp-fd", "jvp-torch", "hvp-torch"):
+        assert records[check].verdict == "pass", (check, records[check].detail)
+    assert "kink" not in records["vjp-fd"].detail
+
+
+def test_a_small_planted_error_in_an_ill_conditioned_solve_is_still_caught(checker, monkeypatch):
+    from reference.ops.solvers import LinalgSolve
+
+    original = LinalgSolve.backward
+
+    def off(ctx, g):
+        return tuple(None if t is None else t * (1 + 1e-6) for t in original(ctx, g))
+
+    monkeypatch.setattr(LinalgSolve, "backward", staticmethod(off))
+    rng = np.random.default_rng(1)
+    records = run(checker, SOLVE, _near_singular(rng, 4, 1e-4), rng.standard_normal((4, 2)))
+    assert records["vjp-torch"].verdict == records["vjp-fd"].verdict == "engine-bug"
 
 
 def test_numerical_noise_and_convention_when_engine_and_torch_agree_but_the_reference_does_not(checker):

@@ -24,16 +24,22 @@ import pytest
 
 from gradcheck_suite import __version__, catalogue, cli, runner
 from gradcheck_suite.catalogue import CATALOGUE, FAMILIES
-from gradcheck_suite.checks import CaseChecker
-from gradcheck_suite.records import CHECKS, FAILING, replay_command
+from gradcheck_suite.checking.case import CaseChecker
+from gradcheck_suite.records import CASE_CHECKS, FAILING, replay_command
 from gradcheck_suite.report import read_csv, read_meta
 from reference.ops.pointwise import Mul
 
-CHECKS_PER_CASE = len(CHECKS)
+CHECKS_PER_CASE = len(CASE_CHECKS)  # ops with forward-mode and second-order checks (all used below)
 
 
-def run_cli(tmp_path: Path, *args: str, name: str = "r", quiet: bool = True) -> int:
-    argv = ["run", *args, "--out", str(tmp_path), "--name", name]
+def checks_per_case(op: str) -> int:
+    spec = CATALOGUE[op]
+    return 3 + 2 * bool(spec.forward_ad) + 2 * bool(spec.second_order)
+
+
+def run_cli(tmp_path: Path, *args: str, name: str = "r", quiet: bool = True, programs: int = 0) -> int:
+    """A run of the per-case checks; ``programs`` > 0 adds the semantics stream (one more row)."""
+    argv = ["run", *args, "--programs", str(programs), "--out", str(tmp_path), "--name", name]
     return cli.main([*argv, "--quiet"] if quiet else argv)
 
 
@@ -61,7 +67,7 @@ def test_passing_run_exits_0_and_writes_the_three_reports(tmp_path, capsys):
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["meta.json", "report.html", "results.csv"]
     assert len(frame) == 2 * 2 * 3 * CHECKS_PER_CASE  # ops x dtypes x examples x checks
     assert set(frame["verdict"]) == {"pass"}
-    assert set(frame["op"]) == {"add", "neg"} and set(frame["check"]) == set(CHECKS)
+    assert set(frame["op"]) == {"add", "neg"} and set(frame["check"]) == set(CASE_CHECKS)
     assert set(frame["seed"]) == {7}
     assert meta["ops"] == ["add", "neg"] and meta["examples"] == 3 and meta["seed"] == 7
     assert meta["dtypes"] == ["float32", "float64"]
@@ -75,10 +81,21 @@ def test_passing_run_exits_0_and_writes_the_three_reports(tmp_path, capsys):
 def test_progress_lines_go_to_stderr_unless_quiet(tmp_path, capsys):
     assert run_cli(tmp_path, "--ops", "neg", "--examples", "2", quiet=False) == 0
     err = capsys.readouterr().err
-    assert re.search(r"neg\s+float32\s+2 cases\s+6 checks", err)
-    assert re.search(r"neg\s+float64\s+2 cases\s+6 checks", err)
+    assert re.search(rf"neg\s+float32\s+2 cases\s+{2 * CHECKS_PER_CASE} checks", err)
+    assert re.search(rf"neg\s+float64\s+2 cases\s+{2 * CHECKS_PER_CASE} checks", err)
     assert run_cli(tmp_path, "--ops", "neg", "--examples", "2", name="q") == 0
     assert capsys.readouterr().err == ""
+
+
+def test_the_semantics_stream_adds_one_run_level_row(tmp_path):
+    code = run_cli(tmp_path, "--ops", "neg", "--dtypes", "float64", "--examples", "1", programs=2)
+    frame, meta, _ = results(tmp_path)
+    programs = frame[frame["op"] == "program"]
+    assert len(programs) == 1 and len(frame) == CHECKS_PER_CASE + 1
+    row = programs.iloc[0]
+    assert (row["check"], row["dtype"]) == ("semantics", "mixed")
+    assert meta["programs"] == 2
+    assert code == (cli.EXIT_FAILURES if row["verdict"] in FAILING else cli.EXIT_OK)
 
 
 # -- a failing run ------------------------------------------------------------------------
@@ -112,7 +129,7 @@ def test_wrong_gradient_gives_engine_bug_rows_for_mul_only(failing_run):
     mul, add = frame[frame["op"] == "mul"], frame[frame["op"] == "add"]
     assert len(mul) == len(add) == 2 * 12 * CHECKS_PER_CASE
     bugs = mul[mul["verdict"] == "engine-bug"]
-    assert set(bugs["check"]) == {"vjp-torch", "vjp-fd"}
+    assert set(bugs["check"]) == {"vjp-torch", "vjp-fd", "hvp-torch", "hvp-fd"}  # the VJP of a wrong VJP is wrong
     assert set(bugs["dtype"]) == {"float32", "float64"}
     assert (bugs["score"] > 1).all()
     assert set(mul[mul["check"] == "forward"]["verdict"]) == {"pass"}  # only the gradient is wrong
@@ -167,8 +184,8 @@ def test_unknown_op_exits_2_listing_the_known_ops(tmp_path, capsys):
 
 
 def test_misspelt_op_gets_a_suggestion(tmp_path, capsys):
-    assert run_cli(tmp_path, "--ops", "ad") == 2
-    assert "'ad' (did you mean 'add'?)" in capsys.readouterr().err
+    assert run_cli(tmp_path, "--ops", "mull") == 2
+    assert "'mull' (did you mean 'mul'?)" in capsys.readouterr().err
 
 
 def test_unknown_engine_exits_2(tmp_path, capsys):
@@ -183,9 +200,8 @@ def test_unknown_engine_exits_2(tmp_path, capsys):
         ("--dtypes", "float16", "float16"),
         ("--dtypes", "float32,int8", "int8"),
         ("--dtypes", ",", "dtype"),
-        ("--examples", "0", "positive whole number"),
-        ("--examples", "-2", "positive whole number"),
-        ("--examples", "many", "positive whole number"),
+        ("--examples", "-2", "whole number of examples"),  # 0 is allowed: programs only
+        ("--examples", "many", "whole number of examples"),
         ("--seed", "-1", "seed"),
         ("--seed", "1.5", "seed"),
     ],
@@ -261,7 +277,7 @@ def test_family_selection_runs_exactly_that_family(tmp_path):
     assert meta["dtypes"] == ["float64"]
     assert set(frame["op"]) == set(FAMILIES["linalg"])
     assert set(frame["dtype"]) == {"float64"}
-    assert len(frame) == len(FAMILIES["linalg"]) * 2 * CHECKS_PER_CASE
+    assert len(frame) == sum(2 * checks_per_case(op) for op in FAMILIES["linalg"])
 
 
 def test_duplicate_dtypes_collapse_like_duplicate_ops(tmp_path):
@@ -414,7 +430,8 @@ def _env(ci: bool) -> dict[str, str]:
     return {**env, "CI": "true"} if ci else env
 
 
-RUN_ARGS = ["run", "--ops", "neg,mul", "--dtypes", "float32", "--examples", "4", "--deterministic", "--quiet"]
+RUN_ARGS = ["run", "--ops", "neg,mul", "--dtypes", "float32", "--examples", "4", "--programs", "0", "--deterministic",
+            "--quiet"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -462,7 +479,8 @@ def _console_script() -> str:
 
 def test_console_script_runs_and_reports_exit_codes(tmp_path):
     script = _console_script()
-    args = ["run", "--ops", "dot", "--dtypes", "float64", "--examples", "2", "--out", str(tmp_path), "--name", "c"]
+    args = ["run", "--ops", "dot", "--dtypes", "float64", "--examples", "2", "--programs", "0", "--out", str(tmp_path),
+            "--name", "c"]  # fmt: skip
     ok = subprocess.run(
         [script, *args],
         capture_output=True,

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from gradcheck_suite import tolerances
-from gradcheck_suite.compare import Comparison, compare, worst_of
+from gradcheck_suite.checking import tolerances
+from gradcheck_suite.checking.compare import Comparison, compare, worst_of
 
 NAN, INF = math.nan, math.inf
 
@@ -230,3 +230,37 @@ def test_budget_with_n_terms_covers_a_float32_sum():
     approx = np.cumsum(terms.astype(np.float32), dtype=np.float32)[-1]  # sequential: error grows with n
     assert not compare(approx, exact, tolerances.eps("float32") * abs(exact)).ok  # plain eps is too tight
     assert compare(approx, exact, tolerances.budget(exact, "float32", n_terms=n)).ok
+
+
+# -- measured rounding noise (noise.py) ---------------------------------------------------------
+
+
+def test_rounding_noise_is_normwise_and_scaled_to_the_dtype():
+    low = np.array([1.0, 2.0 + 1e-6, 3.0], dtype=np.float32)
+    high = np.array([1.0, 2.0, 3.0])
+    measured = float(np.abs(np.float64(low[1]) - 2.0))
+    assert tolerances.rounding_noise(low, high, "float32") == pytest.approx(measured)  # every element gets it
+    ratio = tolerances.eps("float64") / tolerances.eps("float32")
+    assert tolerances.rounding_noise(low, high, "float64") == pytest.approx(measured * ratio)
+    assert tolerances.rounding_noise(np.array([np.inf, 1.0]), np.array([5.0, 1.0]), "float32") == 0.0
+
+
+def test_sensitivity_noise_is_the_nudged_change_per_unit_roundoff():
+    high, nudged = np.array([1.0, -4.0]), np.array([1.0, -4.0 + 8 * tolerances.NUDGE])
+    assert tolerances.sensitivity_noise(nudged, high, "float64") == pytest.approx(8 * tolerances.eps("float64"))
+
+
+def test_noise_probe_sees_a_near_singular_solve_that_float32_cannot():
+    """solve(A, b) with singular values down to 1e-8: float32 loses A altogether, the nudge
+    measures the condition number, and the noise covers the float64 error of a second solver."""
+    from gradcheck_suite.checking.noise import NoiseProbe
+
+    rng = np.random.default_rng(0)
+    q1, _ = np.linalg.qr(rng.standard_normal((5, 5)))
+    q2, _ = np.linalg.qr(rng.standard_normal((5, 5)))
+    a, b = q1 @ np.diag(np.geomspace(1, 1e-8, 5)) @ q2, rng.standard_normal((5, 2))
+    x = np.linalg.solve(a, b)
+    (noise,) = NoiseProbe.of([a, b], "float64").measure(lambda xs, nudge: [np.linalg.solve(*xs)], [x])
+    other = np.linalg.lstsq(a, b, rcond=None)[0]  # another backward-stable algorithm
+    assert np.max(np.abs(other - x)) <= tolerances.NOISE_FACTOR * 2 * noise
+    assert noise < 1e-6 * np.max(np.abs(x))  # still a float64-sized allowance (cond 1e8 * eps)

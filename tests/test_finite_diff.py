@@ -251,3 +251,43 @@ def test_complex_step_on_a_non_analytic_function_is_caught_by_the_consistency_ch
     d = complex_step.directional(lambda xs: torch.abs(torch.from_numpy(xs[0])).numpy(), v, [x], [u])
     central = fd.directional(phi_of(lambda xs: v * np.abs(xs[0])), [x], [u])
     assert not complex_step.consistent(d, central)
+
+
+# -- the step ladder ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("terms", "x", "derivative"),
+    [
+        (lambda xs: (xs[0] * 1e30) ** 2, 3e-31, 2 * 3e-31 * 1e60),  # tiny input: the default step is 1e25 x
+        (lambda xs: np.sin(xs[0]), 4.1e7, np.cos(4.1e7)),  # a period far below the relative step
+        (lambda xs: 1 / (xs[0] - 0.3), 0.3 + 2e-7, -1 / 4e-14),  # a pole closer than the default step
+    ],
+)
+def test_the_step_ladder_recovers_functions_that_vary_below_the_default_step(terms, x, derivative):
+    phi, xs = phi_of(terms), [np.array([x])]
+    first = fd.element(phi, xs, 0, (0,))
+    assert abs(first.value - derivative) > 1e-3 * abs(derivative)  # the default step is lost
+    best, h = fd.refined_element(phi, xs, 0, (0,), first)
+    assert h < fd.step(abs(x))
+    assert best.value == pytest.approx(derivative, rel=1e-6)
+    assert abs(best.value - derivative) <= 8 * best.error
+
+
+def test_the_step_ladder_leaves_a_kink_a_kink_and_gives_up_on_a_jump():
+    relu, xs = phi_of(lambda xs: np.maximum(xs[0], 0)), [np.array([0.0])]
+    first = fd.element(relu, xs, 0, (0,))
+    best, h = fd.refined_element(relu, xs, 0, (0,), first)
+    assert best.value == pytest.approx(0.5) and h == fd.step(0.0)  # confirmed at once
+    assert bool(fd.one_sided_element(relu, xs, 0, (0,), h).kink())
+    floor, at_one = phi_of(lambda xs: np.floor(xs[0])), [np.array([1.0])]
+    assert fd.refined_element(floor, at_one, 0, (0,), fd.element(floor, at_one, 0, (0,))) is None
+
+
+def test_one_sided_directional_derivatives_of_a_tie_moved_together_agree():
+    """max(a, b) at a tie: a kink along each element, smooth along (1, 1)."""
+    phi, xs = phi_of(lambda xs: np.maximum(xs[0], xs[1])), [np.array([0.7]), np.array([0.7])]
+    along = fd.one_sided_directional(phi, xs, [np.ones(1), np.ones(1)])
+    assert not bool(along.kink()) and float(along.left) == pytest.approx(1.0)
+    apart = fd.one_sided_directional(phi, xs, [np.ones(1), np.zeros(1)])
+    assert bool(apart.kink()) and (float(apart.left), float(apart.right)) == pytest.approx((0.0, 1.0))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from gradcheck_suite.records import CHECKS, COLUMNS, VERDICTS, Record, replay_command
+from gradcheck_suite.records import CASE_CHECKS, CHECKS, COLUMNS, VERDICTS, Record, replay_command
 from gradcheck_suite.report import (
     ReportError,
     read_csv,
@@ -53,7 +53,7 @@ def rec(op: str, check: str, verdict: str = "pass", example: int = 0, **kw) -> R
 def records() -> list[Record]:
     out = []
     for example in range(3):
-        for check in CHECKS:
+        for check in CASE_CHECKS:
             out.append(rec("add", check, example=example))
             out.append(
                 rec(
@@ -236,16 +236,29 @@ def test_matrix_cells_carry_worst_verdict(records):
     rows = page.find("tr", "op-row")
     assert [r["data-op"] for r in rows] == ["matmul", "relu", "add"]  # failures first
     cells = page.find("td", "cell")
-    assert len(cells) == 3 * len(CHECKS)
+    width = len(CASE_CHECKS)  # one column per check that ran: no semantics column without programs
+    assert len(cells) == 3 * width
     expected = {
         ("matmul", "vjp-fd"): ("engine-bug", "tone-fail"),
         ("relu", "vjp-torch"): ("convention", "tone-amber"),
     }
-    for op_row, chunk in zip(rows, [cells[i : i + 3] for i in range(0, len(cells), 3)], strict=True):
-        for cell, check in zip(chunk, CHECKS, strict=True):
+    for op_row, chunk in zip(rows, [cells[i : i + width] for i in range(0, len(cells), width)], strict=True):
+        for cell, check in zip(chunk, CASE_CHECKS, strict=True):
             verdict, tone = expected.get((op_row["data-op"], check), ("pass", "tone-pass"))
             assert cell["data-check"] == check and cell["data-verdict"] == verdict
             assert {tone, f"v-{verdict}"} <= set(cell["class"].split())
+
+
+def test_a_semantics_row_gets_its_own_column(records):
+    program = rec("program", "semantics", "semantics-mismatch", dtype="mixed", kwargs='{"ops": "add", "programs": 2}')
+    page = Page(render_html(records_to_frame([*records, program]), META))
+    cells = page.find("td", "cell")
+    width = len(CASE_CHECKS) + 1
+    assert [c["data-check"] for c in cells[:width]] == [*CASE_CHECKS, "semantics"]
+    assert set(CHECKS) == {*CASE_CHECKS, "semantics"}
+    ops = [r["data-op"] for r in page.find("tr", "op-row")]
+    semantics = {op: c["data-verdict"] for op, c in zip(ops, cells[width - 1 :: width], strict=True)}
+    assert semantics == {"program": "semantics-mismatch", "matmul": "", "relu": "", "add": ""}
 
 
 def test_sections_only_for_non_pass_ops_with_replay(records):

@@ -13,10 +13,10 @@ import pytest
 
 from gradcheck_suite import runner
 from gradcheck_suite.catalogue import CATALOGUE
-from gradcheck_suite.checks import CaseChecker
+from gradcheck_suite.checking.case import CaseChecker
 from gradcheck_suite.engines import get_engine
 from gradcheck_suite.oracles.torch_oracle import torch_oracle
-from gradcheck_suite.records import CHECKS, FAILING, Record
+from gradcheck_suite.records import CASE_CHECKS, FAILING, Record
 
 DTYPES = ("float32", "float64")
 
@@ -53,7 +53,7 @@ def test_same_seed_same_records(checker):
     first = run(checker, ["mul", "sum", "reshape"], seed=5)
     second = run(checker, ["mul", "sum", "reshape"], seed=5)
     assert rows(first) == rows(second)
-    assert len(first) == 3 * 2 * 3 * len(CHECKS)
+    assert len(first) == 3 * 2 * 3 * len(CASE_CHECKS)
 
 
 def test_a_stream_does_not_depend_on_the_other_streams_of_the_run(checker):
@@ -97,12 +97,12 @@ def test_stream_seed_is_stable_across_processes_and_hash_seeds():
 
 def test_every_check_kind_appears_for_every_case(checker):
     records = run(checker, ["add", "exp", "matmul"], examples=3)
-    assert {r.check for r in records} == set(CHECKS)
+    assert {r.check for r in records} == set(CASE_CHECKS)
     per_case = defaultdict(set)
     for r in records:
         per_case[(r.op, r.dtype, r.example)].add(r.check)
     assert len(per_case) == 3 * 2 * 3
-    assert all(checks == set(CHECKS) for checks in per_case.values())
+    assert all(checks == set(CASE_CHECKS) for checks in per_case.values())
     assert {r.verdict for r in records} == {"pass"}
 
 
@@ -134,7 +134,7 @@ def test_dtypes_an_op_does_not_support_are_skipped(checker):
     only64 = dataclasses.replace(CATALOGUE["neg"], dtypes=("float64",))
     records = run(checker, [only64], examples=2)
     assert {r.dtype for r in records} == {"float64"}
-    assert len(records) == 2 * len(CHECKS)
+    assert len(records) == 2 * len(CASE_CHECKS)
 
 
 # -- a crashing checker -------------------------------------------------------------------
@@ -209,7 +209,7 @@ LOCAL_CONSTANTS_SCRIPT = """
 import json, sys
 from gradcheck_suite import runner
 from gradcheck_suite.catalogue import CATALOGUE
-from gradcheck_suite.checks import CaseChecker
+from gradcheck_suite.checking.case import CaseChecker
 from gradcheck_suite.engines import get_engine
 from gradcheck_suite.oracles.torch_oracle import torch_oracle
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 import reference
-from gradcheck_suite import verdicts
 from gradcheck_suite.catalogue import CATALOGUE
 from gradcheck_suite.catalogue.spec import OpSpec
-from gradcheck_suite.checks import CaseChecker, CaseIds
-from gradcheck_suite.compare import Comparison
+from gradcheck_suite.checking import verdicts
+from gradcheck_suite.checking.case import CaseChecker, CaseIds
+from gradcheck_suite.checking.compare import Comparison
 from gradcheck_suite.engines.mirror import MirrorEngine
 from gradcheck_suite.oracles.torch_oracle import torch_oracle
 from gradcheck_suite.records import FAILING, VERDICTS

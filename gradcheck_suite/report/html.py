@@ -174,7 +174,8 @@ def build_context(frame: pd.DataFrame, meta: dict) -> dict[str, Any]:
     order = order.reset_index().sort_values(
         ["tier", "fails", "other", "op"], ascending=[True, False, False, True], kind="stable"
     )
-    checks = list(CHECKS) + sorted(set(frame["check"]) - set(CHECKS))
+    present = set(frame["check"])  # a column per check that ran (a run without programs has no semantics column)
+    checks = [c for c in CHECKS if c in present] + sorted(present - set(CHECKS))
     cells = dict(iter(frame.groupby(["op", "check"])))
     matrix, sections = [], []
     for index, op in enumerate(order["op"]):

@@ -22,7 +22,8 @@ class Documented:
 # what ran earlier in the process, not on the program, so they are never compared.
 ONCE_PER_PROCESS = (
     r"^The use of `x\.T` on tensors of dimension other than 2",
-    r"^Tensor\.mT is deprecated on 0-D tensors",
+    r"^Tensor\.m?T is deprecated on 0-D tensors",
+    r"^Using backward\(\) with create_graph=True will create a reference cycle",
 )
 
 DOCUMENTED: tuple[Documented, ...] = ()

@@ -93,11 +93,15 @@ def _divergence_in(group: BaseExceptionGroup) -> Divergence | None:
     return None
 
 
-def records(result: ProgramRun, *, run_id: str, engine_name: str, seed: int, programs: int) -> list[Record]:
-    """One record for the stream: pass, or the shrunk program that diverged."""
+def records(
+    result: ProgramRun, *, run_id: str, engine_name: str, seed: int, programs: int, ops: str = "all"
+) -> list[Record]:
+    """One record for the stream: pass, or the shrunk program that diverged. ``ops`` is the
+    selection the programs drew from (for the replay command)."""
     kinds = json.dumps(dict(sorted(result.kinds.items())))
+    budget = json.dumps({"ops": ops, "programs": programs, "steps": STEPS})
     common = dict(run_id=run_id, engine=engine_name, op=OP, check="semantics", dtype="mixed", shapes="[]",
-                  kwargs=json.dumps({"programs": programs, "steps": STEPS}), seed=seed, example=0)  # fmt: skip
+                  kwargs=budget, seed=seed, example=0)  # fmt: skip
     if result.divergence is None:
         return [
             Record(

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from reference.autograd.allocator import tune_malloc
 from reference.autograd.broadcast import to_input
 from reference.autograd.graph import AccumulateGrad, Node, recording
 from reference.grad_mode import enable_grad, no_grad
@@ -31,6 +32,7 @@ CREATE_GRAPH_WARNING = (
     "after use to break the cycle and avoid the leak."
 )
 _warned = set()  # warnings torch gives once per process
+tune_malloc()  # without it, each pass over a large graph page-faults its arrays in anew (allocator.py)
 
 
 def _tensor_cls() -> type:
@@ -300,12 +302,19 @@ class _GraphTask:
                     _accumulate(node.variable, grads[0])
                 continue
             outs = _run_node(node, grads)
+            deps = self.deps
             for (nxt, nr), g, meta in zip(node.next_functions, outs, node._input_meta):
                 if nxt is None or (wanted is not None and nxt not in wanted):
                     continue
-                if g is not None:
-                    _add(buffers, nxt, nr, to_input(g, meta[0], meta[1]))
-                self._release_edge(nxt)
+                if g is None:
+                    self._release_edge(nxt)
+                    continue
+                if type(g) is not np.ndarray or g.shape != meta[0] or g.dtype != meta[1]:
+                    g = to_input(g, meta[0], meta[1])
+                _add(buffers, nxt, nr, g)
+                deps[nxt] -= 1  # _release_edge's common case: nxt holds a gradient, it runs when all are in
+                if not deps[nxt]:
+                    self._push(nxt)
             if not self.keep_graph:
                 node._release()
 
@@ -367,6 +376,8 @@ def _num_outputs(node: Node) -> int:
 
 def _accumulate(leaf: Any, g: Any) -> None:
     """Add ``g`` into ``leaf.grad``: in place when possible, as torch does."""
+    if not leaf._requires_grad:  # detach_() or requires_grad_(False) since the graph was built
+        return
     tensor_cls = _tensor_cls()
     if isinstance(g, tensor_cls):  # create_graph: .grad itself becomes differentiable
         leaf._grad = g if leaf._grad is None else leaf._grad + g

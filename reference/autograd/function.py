@@ -4,7 +4,7 @@ which runs the forward and records a graph node when a gradient will be needed.
 An op is written like a torch custom Function, on NumPy arrays: ``forward(ctx, *arrays)``
 saves what it needs with ``ctx.save_for_backward`` and returns the result;
 ``backward(ctx, grad)`` reads ``ctx.saved_tensors`` and returns one gradient per input
-(``reference/ops/pointwise.py``'s ``Mul`` is the model to copy).
+(``reference/ops/pointwise/arithmetic.py``'s ``Mul`` is the model to copy).
 
 Backward returns one gradient per input, in the *output's* broadcast shape and
 dtype: the engine reduces it to each input's shape and dtype in one place
@@ -18,14 +18,13 @@ one per output; a result that broadcasts to the output's shape is expanded here.
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 import numpy as np
 
 from reference import dtypes
-from reference.autograd import forward_ad
-from reference.autograd.graph import Node, clock, node_type, short_name
+from reference.autograd import forward_ad, quiet
+from reference.autograd.graph import Node, clock, node_type
 from reference.grad_mode import is_grad_enabled
 
 # Promotion policies an op may declare.
@@ -48,6 +47,10 @@ class Function:
         raise NotImplementedError
 
     jvp: Any = None  # staticmethod jvp(ctx, *tangents) -> tangent(s); None: no forward mode
+    # Per saved value, the input whose gradient alone needs it (None: always needed). torch saves
+    # such a value only when that input requires grad, so changing it in place is no error then
+    # (checked in Node._check_versions, which runs only after some in-place change).
+    saved_for: tuple | None = None
 
 
 def _result_dtype(policy: str, inputs: tuple) -> dtypes.dtype | None:
@@ -66,6 +69,16 @@ def _result_dtype(policy: str, inputs: tuple) -> dtypes.dtype | None:
     return result
 
 
+# reference.tensor.Tensor, bound on the first apply: tensor.py imports the ops, which import this
+# module (an import inside apply and its helpers cost ~0.4 us per call each, a fifth of an op)
+Tensor: Any = None
+
+
+def _bind_tensor() -> None:
+    global Tensor
+    from reference.tensor import Tensor
+
+
 def apply(fn: type[Function], name: str, inputs: tuple, **kwargs: Any) -> Any:
     """Run ``fn.forward`` on the inputs' arrays; record node ``name`` if a gradient is needed.
 
@@ -73,8 +86,8 @@ def apply(fn: type[Function], name: str, inputs: tuple, **kwargs: Any) -> Any:
     Python scalars (recorded as ``(None, 0)`` edges, like torch's wrapped numbers).
     ``kwargs`` are non-differentiable parameters passed to forward unchanged.
     """
-    from reference.tensor import Tensor
-
+    if Tensor is None:
+        _bind_tensor()
     needs_grad = False
     same_dtype = True
     first_dtype = None
@@ -100,10 +113,13 @@ def apply(fn: type[Function], name: str, inputs: tuple, **kwargs: Any) -> Any:
         ]
 
     node = node_type(fn, name)()
+    token = quiet.enter()  # inf/nan without NumPy's warnings, as in torch
     try:
         out = fn.forward(node, *arrays, **kwargs)
     except ValueError as exc:  # NumPy's broadcasting error, in torch's words
         raise _broadcast_error(exc, arrays) from None
+    finally:
+        quiet.leave(token)
     if type(out) is tuple:
         result = _wrap_outputs(node, out, inputs, arrays, needs_grad)
     else:
@@ -117,7 +133,7 @@ def apply(fn: type[Function], name: str, inputs: tuple, **kwargs: Any) -> Any:
             if node._saved:
                 node._out_vcs = (result._vc,)
         if out.base is not None:  # maybe a view of an input: then it shares its memory and version
-            _mark_view(result, out, inputs, arrays, None)
+            _mark_view(result, out, inputs, arrays, False)
     if forward_ad._levels:
         _forward_mode(fn, node, inputs, arrays, result)
     return result
@@ -188,47 +204,54 @@ def _wrap_outputs(node: Node, outs: tuple, inputs: tuple, arrays: list, needs_gr
             node._out_vcs = tuple(r._vc for r in result)
     else:
         result = tuple(Tensor._make(o) for o in outs)
-    for i, (r, o) in enumerate(zip(result, outs)):
+    for r, o in zip(result, outs):
         if o.base is not None:
-            _mark_view(r, o, inputs, arrays, (short_name(node), i) if needs_grad else None)
+            _mark_view(r, o, inputs, arrays, True)
     return result
 
 
-# View kinds that forbid in-place changes (torch's CreationMeta), checked by in-place ops.
+# View kinds that forbid in-place changes (torch's CreationMeta; None is DEFAULT), checked by
+# in-place ops and when a view's grad_fn is regenerated.
 NO_GRAD_VIEW = "no_grad"
+MULTI_OUTPUT_VIEW = "multi-output"
 
 
-def _mark_view(view: Any, out: np.ndarray, inputs: tuple, arrays: list, multi: tuple | None) -> None:
-    """Make ``view`` a view of the input whose memory it shares: same version counter, and
-    registered with the root base so in-place changes can rebase every view's history.
-    ``multi`` = (node name, output number) for an output of a multi-output view op."""
-    from reference.tensor import Tensor
-
+def _mark_view(view: Any, out: np.ndarray, inputs: tuple, arrays: list, multi: bool) -> None:
+    """Make ``view`` a view of the input whose memory it shares: same version counter and root
+    base, and the kind torch would record. ``multi``: an output of a multi-output view op."""
+    if Tensor is None:
+        _bind_tensor()
     for x, a in zip(inputs, arrays):
-        if isinstance(x, Tensor) and np.may_share_memory(out, a):
-            base = x._view_base if x._view_base is not None else x
+        if isinstance(x, Tensor) and _shares_memory(out, a):
+            base = x._view_base
+            kind = None if base is None else x._view_kind  # a view of a view inherits the kind
             view._vc = x._vc
-            view._view_base = base
-            if multi is not None:
-                view._view_kind = multi
-            elif not is_grad_enabled() and base.requires_grad:
-                view._view_kind = NO_GRAD_VIEW
-            else:
-                view._view_kind = None
-            views = getattr(base, "_views", None)
-            if views is None:
-                views = base._views = []
-            elif len(views) >= 64 and not len(views) & (len(views) - 1):  # now and then, drop dead views
-                views[:] = [r for r in views if r() is not None]
-            views.append(weakref.ref(view))
+            view._view_base = x if base is None else base
+            view._attr_version = len(x._vc)
+            if not is_grad_enabled():
+                kind = NO_GRAD_VIEW
+            elif multi:
+                kind = MULTI_OUTPUT_VIEW
+            view._view_kind = kind
             return
+
+
+def _shares_memory(out: np.ndarray, a: np.ndarray) -> bool:
+    if out.size and a.size:
+        return np.may_share_memory(out, a)
+    return _memory_owner(out) is _memory_owner(a)  # no element to overlap: same buffer, then
+
+
+def _memory_owner(a: Any) -> Any:
+    """The object at the end of the ``base`` chain (as_strided's wrapper has a base too)."""
+    while (base := getattr(a, "base", None)) is not None:
+        a = base
+    return a
 
 
 def _connect(node: Node, inputs: tuple, arrays: list, outs: tuple) -> None:
     """Fill in where each input's gradient goes, the shape/dtype it must arrive in, and
     where each saved array came from (so create_graph can differentiate through it)."""
-    from reference.tensor import Tensor
-
     if node._saved:
         node._sources = tuple(_source(v, inputs, arrays, outs) for v in node._saved)
         node._epoch = clock.now
@@ -256,8 +279,6 @@ def _as_array(node: Node, value: Any) -> np.ndarray:
 
 def _source(value: Any, inputs: tuple, arrays: list, outs: tuple) -> Any:
     """The input Tensor or output index a saved array is, else None (a constant)."""
-    from reference.tensor import Tensor
-
     for x, a in zip(inputs, arrays):
         if value is a:
             return x if isinstance(x, Tensor) else None

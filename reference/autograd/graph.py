@@ -55,8 +55,9 @@ def bump_version(vc: list) -> None:
 
 
 def short_name(node: Any) -> str:
-    """How torch names a node in messages: ``MulBackward0`` -> ``Mul``, ``MyFnBackward`` -> ``MyFn``."""
-    return re.sub(r"Backward\d*$", "", node.name())
+    """How torch names a node in messages: ``MulBackward0`` -> ``Mul``, ``PowBackward1`` -> ``Pow1``,
+    ``MyFnBackward`` -> ``MyFn``."""
+    return re.sub(r"Backward0?(?=\d*$)", "", node.name())
 
 
 class _Recording(threading.local):
@@ -93,7 +94,7 @@ class Node:
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
         """Which inputs want a gradient (valid in backward, once the node is connected)."""
-        return tuple(edge[0] is not None for edge in self.next_functions)
+        return tuple([edge[0] is not None for edge in self.next_functions])
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} object at {id(self):#x}>"
@@ -119,7 +120,10 @@ class Node:
         """Fail like torch when a saved input or output was modified in place after it was saved."""
         from reference.tensor import Tensor
 
-        for value, source in zip(self._saved, self._sources or ()):
+        saved_for = getattr(self.fn, "saved_for", None)
+        for i, (value, source) in enumerate(zip(self._saved, self._sources or ())):
+            if saved_for is not None and saved_for[i] is not None and self.next_functions[saved_for[i]][0] is None:
+                continue  # needed only for a gradient nobody wants: torch did not save it
             if isinstance(source, Tensor):
                 vc, since, tensor = source._vc, epoch, source
             elif type(source) is int and source < len(self._out_vcs):

@@ -120,7 +120,7 @@ def _hooks_of(node: Any) -> NodeHooks:
 def _node_of(tensor: Any) -> tuple[Any, int]:
     """The node a tensor's gradient arrives at; a leaf's accumulator is kept alive from now on."""
     node, nr = tensor._edge()
-    if tensor.grad_fn is None and not isinstance(tensor._accumulator, _StrongRef):
+    if node is not None and tensor.grad_fn is None and not isinstance(tensor._accumulator, _StrongRef):
         tensor._accumulator = _StrongRef(node)
     return node, nr
 
@@ -129,6 +129,8 @@ def register_hook(tensor: Any, hook: Any) -> RemovableHandle:
     if not tensor.requires_grad:
         raise RuntimeError(NO_GRAD_HOOK_MESSAGE)
     node, nr = _node_of(tensor)
+    if node is None:  # a view made before its base required grad: no gradient ever reaches it
+        return RemovableHandle({})
     table = _hooks_of(node).tensor.setdefault(nr, {})
     handle = RemovableHandle(table)
     table[handle.id] = hook
@@ -138,7 +140,7 @@ def register_hook(tensor: Any, hook: Any) -> RemovableHandle:
 def retain_grad(tensor: Any) -> None:
     if not tensor.requires_grad:
         raise RuntimeError(NO_GRAD_RETAIN_MESSAGE)
-    if tensor.grad_fn is None or tensor._retains_grad:
+    if tensor._grad_fn is None or tensor._retains_grad:  # torch reads a view's grad_fn without regenerating it here
         return  # a leaf's .grad is populated anyway
     _hooks_of(tensor.grad_fn).retain[tensor._output_nr] = weakref.ref(tensor)
     tensor._retains_grad = True

@@ -13,8 +13,8 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from reference.autograd.broadcast import to_input
-from reference.autograd.function import Function, apply
-from reference.autograd.graph import Node, node_type
+from reference.autograd.function import NO_GRAD_VIEW, Function, apply
+from reference.autograd.graph import Node, node_type, short_name
 
 
 def view_positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
@@ -124,6 +124,52 @@ def as_strided_node(base: Any, view: Any) -> Node:
     node.next_functions = (base._edge(),)
     node._input_meta = ((base._data.shape, base._data.dtype),)
     return node
+
+
+NO_GRAD_VIEW_ADVICE = (
+    " Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving "
+    "both the view and the inplace either both inside the no_grad block (if you don't want the inplace to be "
+    "tracked) or both outside (if you want the inplace to be tracked)."
+)
+MULTI_OUTPUT_VIEW_ADVICE = (
+    " This view is the output of a function that returns multiple views. Such functions do not allow the output "
+    "views to be modified inplace. You should replace the inplace operation by an out-of-place one."
+)
+
+
+def view_rebase_error(view: Any, indirect: bool) -> RuntimeError:
+    """torch's refusal to rebase a view made in no_grad mode or by a multi-output op, when it
+    (or, ``indirect``, its base or another view of it) is modified in place."""
+    what = "its base or another view of its base has been" if indirect else "is being"
+    fn, kind = view._grad_fn, view._view_kind
+    if kind == NO_GRAD_VIEW or fn is None:
+        prefix = (
+            f"Output {view._output_nr} of {short_name(fn)} is a view of a view which was created in"
+            if fn is not None
+            else "A view was created in"
+        )
+        message = f"{prefix} no_grad mode and {what} modified inplace with grad mode enabled."
+    else:
+        message = f"Output {view._output_nr} of {short_name(fn)} is a view and {what} modified inplace."
+    return RuntimeError(message + (NO_GRAD_VIEW_ADVICE if kind == NO_GRAD_VIEW else MULTI_OUTPUT_VIEW_ADVICE))
+
+
+def regenerate_grad_fn(view: Any) -> Node | None:
+    """A view's grad_fn once its memory changed in place since it was made: a fresh
+    AsStridedBackward0 into the base's current history (torch regenerates it when read).
+    Retained gradients move to it; hooks stay on the old node, as in torch."""
+    from reference.autograd.hooks import move_retain
+
+    base, old = view._view_base, view._grad_fn
+    if old is None and not base.requires_grad:
+        return None
+    if view._view_kind is not None:
+        raise view_rebase_error(view, indirect=True)
+    old_nr = view._output_nr
+    view._grad_fn, view._output_nr = as_strided_node(base, view), 0
+    view._attr_version = len(view._vc)
+    move_retain(view, old, old_nr)
+    return view._grad_fn
 
 
 class CopySlices(Node):

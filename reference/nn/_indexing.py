@@ -16,9 +16,13 @@ def _gather(x: np.ndarray, index: np.ndarray) -> np.ndarray:
     return x.reshape(-1)[index]
 
 
-def _scatter(g: np.ndarray, index: np.ndarray, shape: tuple) -> np.ndarray:
+def _scatter(g: np.ndarray, index: np.ndarray, shape: tuple, unique: bool = False) -> np.ndarray:
     size = int(np.prod(shape, dtype=np.int64))
     g = np.broadcast_to(g, index.shape)
+    if unique:  # nothing to add up: one store per value, in g's dtype
+        out = np.zeros(size, g.dtype)
+        out[index.reshape(-1)] = g.reshape(-1)
+        return out.reshape(shape)
     summed = np.bincount(index.reshape(-1), weights=g.reshape(-1), minlength=size)  # float64 sums
     return summed.astype(g.dtype, copy=False).reshape(shape)
 
@@ -40,9 +44,9 @@ class GatherFlat(Function):
 
 class ScatterFlat(Function):
     @staticmethod
-    def forward(ctx, g, index, shape):
-        ctx.index, ctx.shape = index, shape
-        return _scatter(g, index, shape)
+    def forward(ctx, g, index, shape, unique):
+        ctx.index, ctx.shape, ctx.unique = index, shape, unique
+        return _scatter(g, index, shape, unique)
 
     @staticmethod
     def backward(ctx, gg):
@@ -50,7 +54,7 @@ class ScatterFlat(Function):
 
     @staticmethod
     def jvp(ctx, t):
-        return _scatter(t, ctx.index, ctx.shape)
+        return _scatter(t, ctx.index, ctx.shape, ctx.unique)
 
 
 def gather_flat(x: Any, index: np.ndarray) -> Any:
@@ -60,11 +64,12 @@ def gather_flat(x: Any, index: np.ndarray) -> Any:
     return _gather(x, index)
 
 
-def scatter_flat(g: Any, index: np.ndarray, shape: tuple) -> Any:
+def scatter_flat(g: Any, index: np.ndarray, shape: tuple, unique: bool = False) -> Any:
     """An array of ``shape`` holding, at each flat position, the sum of the ``g`` values whose
-    ``index`` is that position (``g`` is broadcast to ``index``'s shape)."""
+    ``index`` is that position (``g`` is broadcast to ``index``'s shape). ``unique``: the
+    caller knows no position repeats (then no float64 sums are needed)."""
     if tensor_mode(g):
         if tuple(g.shape) != index.shape:
             g = g.expand(*index.shape)
-        return apply(ScatterFlat, "PutBackward0", (g,), index=index, shape=tuple(shape))
-    return _scatter(g, index, shape)
+        return apply(ScatterFlat, "PutBackward0", (g,), index=index, shape=tuple(shape), unique=unique)
+    return _scatter(g, index, shape, unique)

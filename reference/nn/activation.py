@@ -14,6 +14,7 @@ import numpy as np
 from reference.autograd import arrayops as xp
 from reference.autograd.function import Function, apply
 from reference.nn._grad import linear_in_grad, tensor_mode
+from reference.ops.pointwise._common import keep_where
 
 QUIET = {"all": "ignore"}
 
@@ -42,11 +43,18 @@ class PiecewiseLinear(Function):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         mask, slope = ctx.mask, ctx.slope
-        return linear_in_grad(ctx.grad_node, g, a, lambda v: xp.where(mask, v, v * slope if slope else 0.0))
+        return linear_in_grad(ctx.grad_node, g, a, lambda v: _masked_slope(mask, v, slope))
 
     @staticmethod
     def jvp(ctx, t):
-        return np.where(ctx.mask, t, t * ctx.slope if ctx.slope else 0.0)
+        return _masked_slope(ctx.mask, t, ctx.slope)
+
+
+def _masked_slope(mask, v, slope):
+    """``v`` where ``mask``, else ``v * slope`` (exactly 0 for a zero slope: a nan in ``v`` does not leak)."""
+    if not slope:
+        return keep_where(mask, v)
+    return xp.where(mask, v, v * slope)
 
 
 def relu(input, inplace=False):

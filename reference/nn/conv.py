@@ -48,15 +48,50 @@ def _matmul(a, b):
     transposed views (its batched matmul falls back to a slow loop on those)."""
     if tensor_mode(a) or tensor_mode(b):
         return a @ b
+    if a.shape[0] == 1:
+        return (a[0] @ b[0])[None]
     return np.stack([a[i] @ b[i] for i in range(a.shape[0])])
 
 
-def _conv_array(x, w, b, win: Windows, groups: int):
-    """The convolution of arrays: (N, C, H, W) * (O, C/groups, kh, kw) -> (N, O, oh, ow)."""
+def _conv_array(x, w, b, win: Windows, groups: int, columns=None):
+    """The convolution of arrays: (N, C, H, W) * (O, C/groups, kh, kw) -> (N, O, oh, ow)
+    (``columns``: ``_columns(x, win, groups)``, when the caller has them)."""
     n, o = x.shape[0], w.shape[0]
-    product = _matmul(w.reshape(groups, o // groups, -1), _columns(x, win, groups))  # one GEMM per group
-    out = np.ascontiguousarray(product.reshape(o, n, *win.out_hw).transpose(1, 0, 2, 3))
-    return out if b is None else out + b.reshape(-1, 1, 1)
+    if columns is None:
+        columns = _columns(x, win, groups)
+    product = _matmul(w.reshape(groups, o // groups, -1), columns)  # one GEMM per group
+    by_sample = product.reshape(o, n, *win.out_hw).transpose(1, 0, 2, 3)
+    out = np.empty(by_sample.shape, by_sample.dtype)
+    if b is None:
+        np.copyto(out, by_sample)
+    else:
+        np.add(by_sample, b.reshape(-1, 1, 1), out=out)  # the bias, in the pass that reorders
+    return out
+
+
+def _input_grad_unit_stride(w, g, win: Windows, groups: int, shape: tuple):
+    """The input's gradient for stride 1, on arrays: col2im on rows as long as the padded input's.
+
+    Widened with zeros to the padded width, each output row's columns for kernel position (i, j)
+    land on one contiguous run of the flattened (channel, sample) plane, from i*dh*W + j*dw, so
+    col2im is one long add per kernel position instead of one short add per output row (1.6x
+    faster on a small conv net's second layer). The zeros spill onto the next row's start, where adding them
+    changes nothing."""
+    n, c, h, width = shape
+    o = w.shape[0]
+    (kh, kw), (oh, ow), (dh, dw) = win.kernel, win.out_hw, win.dilation
+    (top, left), (ph, pw) = win.pad_before, win.padded_hw
+    g_wide = np.zeros((o, n, oh, pw), g.dtype)
+    g_wide[..., :ow] = g.transpose(1, 0, 2, 3)
+    cols = _matmul(w.reshape(groups, o // groups, -1).mT, g_wide.reshape(groups, o // groups, -1))
+    cols = cols.reshape(c, kh, kw, n, oh * pw)
+    plane = np.zeros((c, n, ph * pw + (kw - 1) * dw), g.dtype)  # the tail takes the last row's spill
+    for i in range(kh):
+        for j in range(kw):
+            start = i * dh * pw + j * dw
+            plane[:, :, start : start + oh * pw] += cols[:, i, j]
+    grad = plane[:, :, : ph * pw].reshape(c, n, ph, pw)[:, :, top : top + h, left : left + width]
+    return np.ascontiguousarray(grad.transpose(1, 0, 2, 3))
 
 
 def _sum_nhw(g):
@@ -66,37 +101,42 @@ def _sum_nhw(g):
 class Conv2d(Function):
     @staticmethod
     def forward(ctx, x, w, b, win, groups):
-        ctx.save_for_backward(x, w)
+        columns = _columns(x, win, groups)  # kept for the weight's gradient (freed with the graph)
+        ctx.save_for_backward(x, w, columns)
         ctx.win, ctx.groups = win, groups
-        return _conv_array(x, w, b, win, groups)
+        return _conv_array(x, w, b, win, groups, columns)
 
     @staticmethod
     def backward(ctx, g):
-        x, w = ctx.saved_tensors
+        x, w, columns = ctx.saved_tensors
         win, groups = ctx.win, ctx.groups
         (n, c, *_), (o, *_) = tuple(x.shape), tuple(w.shape)
         g_grouped = _grouped(g, groups)
         need = ctx.needs_input_grad
         gx = gw = gb = None
-        if need[0]:
+        if need[0] and win.stride == (1, 1) and not tensor_mode(g):
+            gx = _input_grad_unit_stride(w, g, win, groups, tuple(x.shape))
+        elif need[0]:
             cols = _matmul(w.reshape(groups, o // groups, -1).mT, g_grouped)  # (G, K, N * L)
             cols = xp.permute(cols.reshape(c, *win.kernel, n, *win.out_hw), (3, 0, 1, 2, 4, 5))
             gx = fold(cols, win)
         if need[1]:
             # (cols @ g^T)^T: OpenBLAS is ~100x slower on g @ cols^T, whose inner dim is N * oh * ow
-            gw = _matmul(_columns(x, win, groups), g_grouped.mT).mT.reshape(tuple(w.shape))
+            if tensor_mode(g):  # recorded: the columns must come from the Tensor x
+                columns = _columns(x, win, groups)
+            gw = _matmul(columns, g_grouped.mT).mT.reshape(tuple(w.shape))
         if need[2]:  # recorded, it depends on x and w as torch's ConvolutionBackwardBackward0 does
             gb = linear_in_grad("ConvolutionBackwardBackward0", g, (x, w), _sum_nhw, lambda v: v.reshape(1, -1, 1, 1))
         return gx, gw, gb
 
     @staticmethod
     def jvp(ctx, tx, tw, tb):
-        x, w = ctx.saved_tensors
+        x, w, columns = ctx.saved_tensors
         parts = []
         if tx is not None:
             parts.append(_conv_array(tx, w, None, ctx.win, ctx.groups))
         if tw is not None:
-            parts.append(_conv_array(x, tw, None, ctx.win, ctx.groups))
+            parts.append(_conv_array(x, tw, None, ctx.win, ctx.groups, columns))
         if tb is not None:
             parts.append(tb.reshape(-1, 1, 1))
         return sum(parts[1:], parts[0])

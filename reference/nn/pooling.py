@@ -75,39 +75,87 @@ def _windows(input, kernel_size, stride, padding, dilation, ceil_mode, op: str) 
 # -- max_pool2d ------------------------------------------------------------------------------
 
 
-def _max_windows(x: np.ndarray, win: Windows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The maxima, their row*W + col positions in the input plane, and their flat positions."""
+def _max_windows(x: np.ndarray, win: Windows) -> tuple[np.ndarray, np.ndarray]:
+    """The maxima and the flat positions (in ``x``) of the inputs they came from.
+
+    One pass per kernel position (no copy of the windows). Which input wins is torch's CPU
+    rule: scanning the window in row-major order from -inf, a value takes over when it is
+    greater or nan, so a tie goes to the first maximum, a nan to the last nan, and a window of
+    -inf to its first position inside the input."""
     xb = _as_batch(x)
     n, c, h, w = xb.shape
     fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-    (kh, kw), (oh, ow) = win.kernel, win.out_hw
-    flat = unfold_array(xb, win, fill).reshape(n, c, kh * kw, oh, ow)
-    which = flat.argmax(axis=2)  # the first maximum on ties
-    out = np.take_along_axis(flat, which[:, :, None], axis=2)[:, :, 0]
-    ki, kj = np.divmod(which, kw)
-    rows = np.arange(oh)[:, None] * win.stride[0] - win.pad_before[0] + ki * win.dilation[0]
-    cols = np.arange(ow) * win.stride[1] - win.pad_before[1] + kj * win.dilation[1]
-    plane = rows * w + cols
-    planes = np.arange(n * c, dtype=np.int64).reshape(n, c, 1, 1) * (h * w)
+    kh, kw = win.kernel
+    windows = unfold_array(xb, win, fill)
+    values = [windows[:, :, i, j] for i in range(kh) for j in range(kw)]  # (N, C, oh, ow) views
+    out = values[0].copy()
+    for v in values[1:]:
+        np.maximum(out, v, out=out)  # nan wins, as in torch
+    which = _first_maximum(values, out, _inside_input(win))
+    if x.dtype.kind == "f":
+        _last_nan(values, out, which)
+    rows, cols = win.input_rows_cols()  # input row of (kernel row, output row), same for columns
+    flat = np.take((rows[:, 0, None] * w + cols[None, :, 0]).reshape(-1), which)  # kernel offset in the plane
+    flat += (rows[0, :, None] * w + cols[0, None, :]) - (rows[0, 0] * w + cols[0, 0])  # window start
+    flat += np.arange(n * c, dtype=np.int64).reshape(n, c, 1, 1) * (h * w)  # plane start
     shape = out.shape if x.ndim == 4 else out.shape[1:]
-    return out.reshape(shape), plane.reshape(shape), (planes + plane).reshape(shape)
+    return out.reshape(shape), flat.reshape(shape)
+
+
+def _in_plane(flat: np.ndarray, hw: tuple) -> np.ndarray:
+    """Flat positions as row * W + col within their (H, W) plane: max_pool2d's indices."""
+    return flat % (hw[0] * hw[1])
+
+
+def _inside_input(win: Windows) -> list | None:
+    """Per kernel position, an (oh, ow) mask of the windows for which it lies inside the input
+    (None without padding: always)."""
+    if win.pad_before == (0, 0):
+        return None
+    rows, cols = win.input_rows_cols()  # (kh, oh), (kw, ow)
+    in_rows = (rows >= 0) & (rows < win.in_hw[0])
+    in_cols = (cols >= 0) & (cols < win.in_hw[1])
+    return [in_rows[i][:, None] & in_cols[j][None, :] for i in range(len(rows)) for j in range(len(cols))]
+
+
+def _first_maximum(values: list, maximum: np.ndarray, inside: list | None) -> np.ndarray:
+    """The first kernel position holding the maximum (inside the input), per window. Branch-free
+    (which -= hit * (which - k), last position first): masked stores are slow on irregular masks."""
+    which = np.zeros(maximum.shape, np.int8 if len(values) < 128 else np.int32)
+    which += len(values) - 1
+    for k in range(len(values) - 2, -1, -1):
+        hit = values[k] == maximum
+        if inside is not None:
+            hit &= inside[k]
+        which -= hit.view(np.int8) * (which - k)
+    return which
+
+
+def _last_nan(values: list, maximum: np.ndarray, which: np.ndarray) -> None:
+    """Point windows whose maximum is nan at their last nan."""
+    nan = np.isnan(maximum)
+    if not nan.any():
+        return
+    for k, v in enumerate(values):
+        np.copyto(which, k, where=nan & np.isnan(v))
 
 
 class MaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, win):
-        out, plane, flat = _max_windows(x, win)
+        out, flat = _max_windows(x, win)
         ctx.save_for_backward(x)
-        ctx.flat, ctx.shape, ctx.plane = flat, x.shape, plane
+        ctx.flat, ctx.shape = flat, x.shape
+        ctx.disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(win.stride, win.dilation, win.kernel))
         return out
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        flat, shape = ctx.flat, ctx.shape
+        flat, shape, disjoint = ctx.flat, ctx.shape, ctx.disjoint  # disjoint windows: no input gets two
         return linear_in_grad(
             "MaxPool2DWithIndicesBackwardBackward0", g, x,
-            lambda v: scatter_flat(v, flat, shape), lambda v: gather_flat(v, flat),
+            lambda v: scatter_flat(v, flat, shape, disjoint), lambda v: gather_flat(v, flat),
         )  # fmt: skip
 
     @staticmethod
@@ -123,8 +171,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     out = apply(MaxPool2d, node, (input,), win=win)
     if not return_indices:
         return out
-    indices = out.grad_fn.plane if out.grad_fn is not None else _max_windows(input._data, win)[1]
-    return out, Tensor._make(indices.astype(np.int64))
+    flat = out.grad_fn.flat if out.grad_fn is not None else _max_windows(input._data, win)[1]
+    return out, Tensor._make(_in_plane(flat, win.in_hw))
 
 
 # -- avg_pool2d ------------------------------------------------------------------------------

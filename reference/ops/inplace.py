@@ -5,7 +5,8 @@ Every in-place op runs its out-of-place twin on a snapshot of the tensor (same m
 same history), writes the result into the tensor's memory and bumps the version counter
 it shares with its views. When the result has a graph node, the tensor's history moves to
 that node (``y.mul_(2)``: grad_fn becomes MulBackward0), or, for a view, its base's history
-moves to a ``CopySlices`` node and every view of the base gets an ``AsStridedBackward0``.
+moves to a ``CopySlices`` node; the other views of the memory get an ``AsStridedBackward0``
+when their grad_fn is next read (the version bump tells them, see ``Tensor.grad_fn``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from reference.autograd import views
-from reference.autograd.function import NO_GRAD_VIEW, Function, apply
+from reference.autograd.function import Function, apply
 from reference.autograd.graph import bump_version, clock, node_type
 from reference.autograd.hooks import move_retain
 from reference.grad_mode import is_grad_enabled
@@ -24,17 +25,6 @@ from reference.ops import indexing, pointwise, shape
 
 LEAF_MESSAGE = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_OF_LEAF_MESSAGE = "a view of a leaf Variable that requires grad is being used in an in-place operation."
-NO_GRAD_VIEW_MESSAGE = (
-    "A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given that this "
-    "use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view "
-    "and the inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or both "
-    "outside (if you want the inplace to be tracked)."
-)
-MULTI_VIEW_MESSAGE = (
-    "Output {nr} of {name} is a view and is being modified inplace. This view is the output of a function that "
-    "returns multiple views. Such functions do not allow the output views to be modified inplace. You should "
-    "replace the inplace operation by an out-of-place one."
-)
 OVERLAP_MESSAGE = (
     "unsupported operation: more than one element of the written-to tensor refers to a single memory location. "
     "Please clone() the tensor before performing the operation."
@@ -51,20 +41,18 @@ def _tensor_cls() -> type:
 # -- the driver ----------------------------------------------------------------------------
 
 
-def _check_writable(self: Any) -> None:
-    if is_grad_enabled():
+def _check_writable(self: Any, requires_grad: bool) -> None:
+    """torch's check_inplace: with grad mode on and an input requiring grad, a view made in
+    no_grad mode or by a multi-output op, a view of a leaf or a leaf that require grad refuse."""
+    if requires_grad and is_grad_enabled():
         base = self._view_base
-        if base is None:
-            if self._requires_grad and self.grad_fn is None:
-                raise RuntimeError(LEAF_MESSAGE)
-        else:
-            if base._requires_grad and base.grad_fn is None:
+        if base is not None:
+            if self._view_kind is not None:
+                raise views.view_rebase_error(self, indirect=False)
+            if self.requires_grad and base.grad_fn is None:
                 raise RuntimeError(VIEW_OF_LEAF_MESSAGE)
-            kind = self._view_kind
-            if kind == NO_GRAD_VIEW:
-                raise RuntimeError(NO_GRAD_VIEW_MESSAGE)
-            if type(kind) is tuple and base.requires_grad:
-                raise RuntimeError(MULTI_VIEW_MESSAGE.format(name=kind[0], nr=kind[1]))
+        if self.requires_grad and self.is_leaf:
+            raise RuntimeError(LEAF_MESSAGE)
     if not self._data.flags.writeable:
         if any(s == 0 and n > 1 for s, n in zip(self._data.strides, self._data.shape)):
             raise RuntimeError(OVERLAP_MESSAGE)
@@ -90,8 +78,9 @@ def _check_result(self: Any, result: Any) -> None:
 
 
 def _snapshot(self: Any) -> Any:
-    """The tensor's current value and history, as a separate Tensor over the same memory."""
-    old = _tensor_cls()._make(self._data.view(), self.grad_fn, self._output_nr)
+    """The tensor's current value and history, as a separate Tensor over the same memory
+    (under no_grad the history is not needed, and a view's is not regenerated)."""
+    old = _tensor_cls()._make(self._data.view(), self.grad_fn if is_grad_enabled() else self._grad_fn, self._output_nr)
     old._requires_grad = self._requires_grad
     old._fw = self._fw
     return old
@@ -100,9 +89,12 @@ def _snapshot(self: Any) -> Any:
 def inplace(self: Any, compute: Callable[[Any], Any]) -> Any:
     """Run ``compute(snapshot)`` (the out-of-place op), write its result into ``self`` and
     rebase ``self``'s history (or its base's) onto the result's node."""
-    _check_writable(self)
+    self_requires_grad = self.requires_grad
+    _check_writable(self, self_requires_grad)
     old = _snapshot(self)
     result = compute(old)
+    if not self_requires_grad and result.requires_grad:  # another input requires grad
+        _check_writable(self, True)
     _check_result(self, result)
     node = result.grad_fn
     if node is not None:
@@ -128,16 +120,19 @@ def _keep_saved_self(node: Any, old: Any) -> None:
 
 
 def _rebase(self: Any, result: Any, node: Any) -> None:
-    old_node, old_nr = self.grad_fn, self._output_nr
+    """``self``'s history moves to ``node``; for a view, its base's moves to a CopySlices node.
+    Other views of the same memory regenerate their grad_fn when next read (see Tensor.grad_fn)."""
     _retarget_saved_output(node, result, self)
     base = self._view_base
     if base is None:
-        self.grad_fn, self._output_nr = node, result._output_nr
-        _refresh_views(self)
+        old_node, old_nr = self._grad_fn, self._output_nr
+        self._grad_fn, self._output_nr = node, result._output_nr
+        move_retain(self, old_node, old_nr)
     else:
-        base.grad_fn, base._output_nr = views.CopySlices(base, self, node), 0
-        _refresh_views(base)
-    move_retain(self, old_node, old_nr)
+        old_node, old_nr = base._grad_fn, base._output_nr
+        base._grad_fn, base._output_nr = views.CopySlices(base, self, node), 0
+        move_retain(base, old_node, old_nr)
+        self.grad_fn  # noqa: B018 - torch regenerates the modified view's grad_fn right away
 
 
 def _retarget_saved_output(node: Any, result: Any, self: Any) -> None:
@@ -147,18 +142,6 @@ def _retarget_saved_output(node: Any, result: Any, self: Any) -> None:
         node._out_epoch = clock.now
         if result._data.dtype == self._data.dtype:
             node._saved = tuple(self._data if v is result._data else v for v in node._saved)
-
-
-def _refresh_views(base: Any) -> None:
-    """Every live view of ``base`` now reads the base's new history (torch regenerates a
-    view's grad_fn as AsStridedBackward0 once its base changed in place)."""
-    refs = getattr(base, "_views", None)
-    if not refs or not base.requires_grad:
-        return
-    for ref in refs:
-        view = ref()
-        if view is not None and view is not base and np.may_share_memory(view._data, base._data):
-            view.grad_fn, view._output_nr = views.as_strided_node(base, view), 0
 
 
 # -- ops without an out-of-place twin in the families ----------------------------------------
@@ -233,18 +216,19 @@ _CopyNode.name = lambda self: "torch::autograd::CopyBackwards"
 
 
 def _copy_shape_error(dst_shape: tuple, src_shape: tuple) -> RuntimeError:
-    if len(src_shape) > len(dst_shape):
-        return RuntimeError(
-            f"output with shape {list(dst_shape)} doesn't match the broadcast shape "
-            f"{list(np.broadcast_shapes(dst_shape, src_shape))}"
-        )
-    for i in range(1, len(src_shape) + 1):
-        if src_shape[-i] not in (1, dst_shape[-i]):
+    """torch's message: the rightmost dim where the shapes do not broadcast, else the broadcast
+    shape that would not fit into the destination."""
+    ndim = max(len(dst_shape), len(src_shape))
+    a = (1,) * (ndim - len(dst_shape)) + tuple(dst_shape)
+    b = (1,) * (ndim - len(src_shape)) + tuple(src_shape)
+    for dim in range(ndim - 1, -1, -1):
+        if a[dim] != b[dim] and a[dim] != 1 and b[dim] != 1:
             return RuntimeError(
-                f"The size of tensor a ({dst_shape[-i]}) must match the size of tensor b ({src_shape[-i]}) "
-                f"at non-singleton dimension {len(dst_shape) - i}"
+                f"The size of tensor a ({a[dim]}) must match the size of tensor b ({b[dim]}) "
+                f"at non-singleton dimension {dim}"
             )
-    return RuntimeError(f"cannot copy a tensor of shape {list(src_shape)} into one of shape {list(dst_shape)}")
+    shape = [m if n == 1 else n for n, m in zip(a, b)]
+    return RuntimeError(f"output with shape {list(dst_shape)} doesn't match the broadcast shape {shape}")
 
 
 def _as_tensor(value: Any, like: Any) -> Any:
@@ -321,13 +305,11 @@ def setitem(self, index, value):
     """``self[index] = value``: a copy into the view for basic indices (the base's grad_fn
     becomes CopySlices), an index_put for advanced ones (IndexPutBackward0). The value is
     prepared the way torch's indexing code does it (the View/Expand nodes it records)."""
+    torch_index = index
     index = indexing.normalize_index(index, self._data.shape)
     value = _as_tensor(value, self)
-    if _is_basic(index):
-        region = self._data[index]
-        if type(region) is not np.ndarray:  # NumPy gives a scalar for a full integer index
-            region = self._data[(*index, Ellipsis)]
-        _copy_to(_region_view(self, region), value)
+    if _is_basic(index):  # the view torch's indexing makes (its node names show in view errors)
+        _copy_to(indexing.getitem(self, torch_index), value)
         return
     positions = np.arange(self._data.size).reshape(self._data.shape)[index]
     if value._data.dtype != self._data.dtype:
@@ -364,19 +346,6 @@ def _copy_to(target: Any, value: Any) -> None:
         if src._data.shape != target._data.shape:
             src = src.expand(*target._data.shape)
         inplace(target, lambda t: _copy(t, src))
-
-
-def _region_view(self: Any, region: np.ndarray) -> Any:
-    """A view Tensor of ``self``'s memory ``region``, with the root base's history."""
-    tensor_cls = _tensor_cls()
-    base = self._view_base if self._view_base is not None else self
-    view = tensor_cls._make(region)
-    view._vc = self._vc
-    view._view_base = base
-    view._view_kind = self._view_kind if self._view_base is not None else None
-    if base.requires_grad and is_grad_enabled():
-        view.grad_fn = views.as_strided_node(base, view)
-    return view
 
 
 def _binary_dunder(name: str) -> Callable:

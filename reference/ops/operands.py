@@ -70,11 +70,36 @@ def normalize_dims(dim: Any, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(n for n in out if n < ndim))
 
 
-def shape_args(args: tuple) -> tuple[int, ...]:
-    """``f(2, 3)`` or ``f((2, 3))`` or ``f([2, 3])`` -> ``(2, 3)``."""
+def shape_args(args: tuple, name: str = "", arg: str = "size") -> tuple[int, ...]:
+    """``f(2, 3)`` or ``f((2, 3))`` or ``f([2, 3])`` -> ``(2, 3)``, with the messages of torch's
+    argument parser for function ``name`` (whose parameter is called ``arg``)."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        args = tuple(args[0])
-    try:
-        return tuple(int(a) for a in args)
-    except (TypeError, ValueError):
-        raise TypeError(f"size must be a sequence of ints, but got {args!r}") from None
+        items = tuple(args[0])
+    elif len(args) == 1 and not _int_like(args[0]):
+        raise TypeError(f"{name}(): argument '{arg}' (position 1) must be tuple of ints, not {_type_name(args[0])}")
+    elif len(args) > 1 and not _int_like(args[0]):
+        raise TypeError(f"{name}() takes 1 positional argument but {len(args)} were given")
+    else:
+        items = args
+    for pos, a in enumerate(items, 1):
+        if not (_int_like(a) or isinstance(a, (bool, np.bool_))):
+            raise TypeError(
+                f"{name}(): argument '{arg}' failed to unpack the object at pos {pos} with error "
+                f'"type must be tuple of ints,but got {_type_name(a)}"'
+            )
+    return tuple(int(a) for a in items)
+
+
+def _int_like(x: Any) -> bool:
+    """An int as torch's parser takes one: Python and NumPy ints, and 0-d integer tensors."""
+    if isinstance(x, (bool, np.bool_)):
+        return False
+    if isinstance(x, (int, np.integer)):
+        return True
+    data = getattr(x, "_data", None)
+    return data is not None and data.ndim == 0 and data.dtype.kind in "iu"
+
+
+def _type_name(x: Any) -> str:
+    cls = type(x)
+    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"

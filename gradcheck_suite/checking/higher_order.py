@@ -25,10 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradcheck_suite import tolerances, verdicts
+from gradcheck_suite.checking import tolerances, verdicts
+from gradcheck_suite.checking.judge import Flat, Witnesses
+from gradcheck_suite.checking.noise import NoiseProbe
 from gradcheck_suite.engines.mirror import MirrorEngine
-from gradcheck_suite.judge import Flat, Witnesses
-from gradcheck_suite.noise import NoiseProbe
 from gradcheck_suite.oracles import complex_step
 from gradcheck_suite.oracles import finite_diff as fd
 from gradcheck_suite.strategies import Case
@@ -115,7 +115,9 @@ def jvp_witnesses(engine: MirrorEngine, oracle: MirrorEngine, case: Case, wide, 
     t_j, t_err = _attempt(oracle.jvp, op, case.inputs, tangents, kwargs)
     if e_err or t_err:
         return _raised("jvp", e_err, t_err)
-    noise = NoiseProbe.of(case.inputs, case.dtype).measure(lambda xs: [oracle.jvp(op, xs, tangents, kwargs)], [t_j])
+    noise = NoiseProbe.of(case.inputs, case.dtype).measure(
+        lambda xs, nudge: [oracle.jvp(op, xs, [nudge(t) for t in tangents], kwargs)], [t_j]
+    )
     flat = Flat([t_j.shape], ["output"])
     w = _witnesses(flat, [e_j], [t_j], noise, ref, case.dtype, n_terms)
     sides = _lazy_sides(lambda: fd.one_sided_arrays(f64, wide, tangents, n_terms, noise64), flat)
@@ -155,7 +157,9 @@ def hvp_witnesses(engine: MirrorEngine, oracle: MirrorEngine, case: Case, wide, 
     t_h, t_err = _attempt(oracle.hvp, op, case.inputs, kwargs, v, direction)
     if e_err or t_err:
         return _raised("hvp", e_err, t_err)
-    noise = NoiseProbe.of(case.inputs, case.dtype).measure(lambda xs: oracle.hvp(op, xs, kwargs, v, direction), t_h)
+    noise = NoiseProbe.of(case.inputs, case.dtype).measure(
+        lambda xs, nudge: oracle.hvp(op, xs, kwargs, nudge(v), [nudge(d) for d in direction]), t_h
+    )
     flat = Flat([x.shape for x in wide], [f"input {i}" for i in range(len(wide))])
     w = _witnesses(flat, e_h, t_h, noise, ref, case.dtype, n_terms, tolerances.hessian_scale(wide, torch_vjp(wide)))
     sides = _lazy_sides(lambda: fd.one_sided_arrays(torch_vjp, wide, direction, n_terms, noise64), flat)

@@ -3,7 +3,7 @@
 The allowed difference at element i between a computed value and its reference is
 
     tol_i = SAFETY * eps(dtype) * sqrt(n_terms) * (|ref_i| + max_j |ref_j|)   rounding floor
-          + NOISE_FACTOR * noise_i                                             measured noise
+          + NOISE_FACTOR * noise                                               measured noise
           + FD_FACTOR * fd_error_i                                             finite differences
 
 - eps(dtype) is the unit roundoff of the dtype the value was computed in.
@@ -11,7 +11,7 @@ The allowed difference at element i between a computed value and its reference i
   rounding errors of independent terms grow like its square root.
 - max_j |ref_j| makes the floor normwise: an element that is small because of
   cancellation is allowed the absolute error of the large terms it came from.
-- noise is the rounding noise measured on this very case (``rounding_noise``): it
+- noise is the rounding noise measured on this very case (noise.py): it
   captures ill-conditioning (1 - tanh(x)**2 near saturation, solves with nearly
   singular matrices, sums that cancel) that no a-priori constant does.
 - fd_error_i is the finite-difference error estimate (Richardson difference plus
@@ -25,21 +25,34 @@ Where the terms come from, per check:
 - n_terms: the number of input elements of the case (an upper bound on the rounded
   terms that reach one output or gradient element: a reduction over n elements, a
   matmul's inner dimension, broadcasting sums).
-- noise: torch computes the same quantity (forward value, VJP, JVP, HVP) in float32 and
-  in float64; their difference is one sample of float32 rounding error, and
+- noise (noise.py): the larger of two measurements on torch, both normwise (the max over
+  the result array), both scaled to the unit roundoff of the case's dtype:
 
-      noise = eps(dtype) / eps(float32) * max_j |torch32_j - torch64_j|   (finite j)
+      precision   = eps(dtype) / eps(float32) * max_j |torch32_j - torch64_j|
+      sensitivity = eps(dtype) / NUDGE * max_j |torch64(x~)_j - torch64(x)_j|
 
-  For float32 this is the measured error itself; for float64 the same error scaled to
-  float64's unit roundoff: to first order a rounding error is proportional to the unit
-  roundoff (condition number times eps), so the float32 run measures the float64
-  computation's sensitivity to rounding, cancellation in intermediates included.
-  It is normwise (the max over the array, like the rounding floor): one sample at one
-  element is a poor estimate of its error level (the ratio of two independent rounding
-  errors is heavy-tailed, and torch32 can equal torch64 at an element by luck, e.g.
-  both 0), while errors of one computation share their scale across the array
-  (reductions and products mix the elements). Two results may each be off by it,
-  hence twice the noise for engine against torch (``twice``).
+  ``precision``: torch computes the result (forward value, VJP, JVP, HVP) in float32 and
+  in float64; the difference is one sample of float32 rounding error, cancellation in
+  intermediates included (x * x - mean**2, an expanded polynomial). To first order a
+  rounding error is proportional to the unit roundoff (condition number times eps), so
+  for a float64 case the float32 error scaled by eps64 / eps32 is the float64 one.
+  ``sensitivity``: x~ is every input (and the cotangent, tangent or direction the result
+  is linear in) moved by NUDGE relative with a random sign; the change is the first-order
+  effect of perturbing the inputs by a relative backward error, scaled to one unit
+  roundoff, i.e. (componentwise condition) * eps * |result|: the forward error of any
+  backward-stable computation. It stays right where float32 loses the case: inputs closer
+  than float32 resolves collapse (x A x - x B x with B = A + 1e-8), a condition number
+  beyond 1 / eps32 (solve with a nearly singular matrix), a result that cancels terms of
+  the cotangent (a JVP summing +-1 tangents to 1e-11). NUDGE = 2**-32 keeps the
+  perturbation first order up to conditions ~1e8 and far above float64 roundoff.
+  Normwise because one sample at one element is a poor estimate of its error level (the
+  ratio of two independent rounding errors is heavy-tailed, and torch32 can equal torch64
+  at an element by luck, e.g. both 0), while errors of one computation share their scale
+  across the array (reductions and products mix elements), as the rounding floor does.
+  Two results may each be off by the noise: twice the noise for engine against torch
+  (``twice``), once against finite differences. The finite differences themselves, run
+  in float64, take the forward's noise (scaled to eps64) as the rounding of each
+  evaluation (intermediates larger than the output round at their own scale).
 - fd_error: central differences (Richardson difference + rounding from the summands),
   complex step (CS_ULPS roundoffs of the summed derivative terms), see oracles/.
 
@@ -63,7 +76,12 @@ cancellation of terms of the size of the gradient over the input.
 
 Kinks: an element where the one-sided derivatives L and R differ (oracles/finite_diff.py)
 is judged "between" them when min(L, R) - pad <= g <= max(L, R) + pad with
-pad = KINK_FACTOR * (err_L + err_R) + tol_i.
+pad = KINK_FACTOR * (err_L + err_R) + tol_i. Before that, an element whose reference
+disagrees or straddles a jump is estimated again along a ladder of smaller steps, so a
+smooth function that varies below the default step (near a pole) is not taken for a
+kink. Where several kink elements differ from torch, their sum <g, d> along the direction
+d moving all of them together must lie between the one-sided derivatives along d too,
+with pad = KINK_FACTOR * (err_L + err_R) + sum_i tol_i (judge.py: the joint kink rule).
 """
 
 from __future__ import annotations

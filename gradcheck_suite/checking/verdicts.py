@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gradcheck_suite.compare import Comparison
+from gradcheck_suite.checking.compare import Comparison
 
 Verdict = tuple[str, str]  # (verdict, rule)
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gradcheck_suite import verdicts
-from gradcheck_suite.compare import Comparison, compare_at, scores, worst_of
+from gradcheck_suite.checking import verdicts
+from gradcheck_suite.checking.compare import Comparison, compare_at, scores, worst_of
+from gradcheck_suite.checking.verdicts import Kinks, Verdict
 from gradcheck_suite.oracles.finite_diff import OneSided
-from gradcheck_suite.verdicts import Kinks, Verdict
 
 MAX_KINK_ELEMENTS = 1024  # one-sided differences at most this many failing elements per check
 # A central difference whose error estimate exceeds ERRATIC of its value (and JUMP_FLOOR of the

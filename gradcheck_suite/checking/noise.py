@@ -14,9 +14,12 @@ Two estimates, both normwise (the max over each result array), the larger one co
   unit roundoff (``tolerances.sensitivity_noise``). It sees conditioning (near-singular
   solves, normalising a near-constant vector) exactly where the first estimate breaks.
 
-``run(arrays)`` returns torch's results (forward value, gradients, JVP or HVP) at the given
-inputs, or None where torch raised; results in the case's own dtype are passed in, so
-each estimate costs two further torch runs (the other precision and the nudged inputs).
+``run(arrays, nudge)`` returns torch's results (forward value, gradients, JVP or HVP) at
+the given inputs, with ``nudge`` applied to the other arrays the computation reads (the
+cotangent v, the tangent u, the direction w: a result that is small by cancellation of
+terms of v rounds at the scale of those terms); results in the case's own dtype are
+passed in, so each estimate costs two further torch runs (the other precision and the
+nudged inputs).
 """
 
 from __future__ import annotations
@@ -27,9 +30,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradcheck_suite import tolerances
+from gradcheck_suite.checking import tolerances
 
 Results = list[np.ndarray] | None
+Nudge = Callable[[np.ndarray], np.ndarray]  # applied to the cotangent, tangent or direction of a run
 
 
 @dataclass
@@ -39,21 +43,23 @@ class NoiseProbe:
     dtype: str
     other: list[np.ndarray]  # float32 inputs for a float64 case, float64 inputs for a float32 one
     nudged: list[np.ndarray]
+    rng: np.random.Generator
 
     @staticmethod
     def of(inputs: Sequence[np.ndarray], dtype: str) -> NoiseProbe:
         wide = [np.asarray(x, dtype=np.float64) for x in inputs]
         rng = np.random.default_rng(zlib.crc32(b"".join(x.tobytes() for x in wide)))
-        nudged = [x * (1 + tolerances.NUDGE * (rng.integers(0, 2, x.shape) * 2 - 1)) for x in wide]
         narrow = np.float32 if dtype == "float64" else np.float64
         with np.errstate(over="ignore", under="ignore"):
             other = [x.astype(narrow) for x in wide]
-        return NoiseProbe(dtype, other, nudged)
+        return NoiseProbe(dtype, other, [_nudged(x, rng) for x in wide], rng)
 
-    def measure(self, run: Callable[[list[np.ndarray]], Results], same: Sequence[np.ndarray]) -> list[float | None]:
+    def measure(
+        self, run: Callable[[list[np.ndarray], Nudge], Results], same: Sequence[np.ndarray]
+    ) -> list[float | None]:
         """The noise of each result of ``run``; ``same``: its results in the case's dtype."""
-        other = _attempt(run, self.other)
-        nudged = _attempt(run, self.nudged)
+        other = _attempt(run, self.other, _unchanged)
+        nudged = _attempt(run, self.nudged, lambda a: _nudged(a, self.rng))
         high = list(same) if self.dtype == "float64" else other
         out = []
         for k, s in enumerate(same):
@@ -67,13 +73,23 @@ class NoiseProbe:
         return out
 
 
+def _nudged(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each element moved by NUDGE relative, with a random sign (float64)."""
+    x = np.asarray(x, dtype=np.float64)
+    return x * (1 + tolerances.NUDGE * (rng.integers(0, 2, x.shape) * 2 - 1))
+
+
+def _unchanged(x: np.ndarray) -> np.ndarray:
+    return x
+
+
 def _fits(a, b) -> bool:
     return b is not None and np.shape(a) == np.shape(b)
 
 
-def _attempt(run: Callable[[list[np.ndarray]], Results], arrays: list[np.ndarray]) -> Results:
+def _attempt(run: Callable[[list[np.ndarray], Nudge], Results], arrays: list[np.ndarray], nudge: Nudge) -> Results:
     try:
         with np.errstate(all="ignore"):
-            return run(arrays)
+            return run(arrays, nudge)
     except Exception:  # noqa: BLE001 - torch refusing a precision only means no estimate
         return None
