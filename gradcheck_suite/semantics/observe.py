@@ -80,12 +80,26 @@ def _observe(read: Any) -> Any:
         return Outcome.of(exc)
 
 
-def _next_functions(fn: Any) -> Any:
-    return None if fn is None else tuple(node_name(n) for n, _ in fn.next_functions)
+# Shown instead of the name of a node that a backward formula recorded (create_graph=True):
+# see differences.FORMULA_NODES for why those names are not compared.
+FORMULA = "<recorded by a backward formula>"
 
 
-def tensor_state(t: Any) -> dict[str, Any]:
-    """The observable state of one tensor, as plain Python/NumPy values."""
+def _name(node: Any, formula: frozenset) -> str | None:
+    return FORMULA if node is not None and id(node) in formula else node_name(node)
+
+
+def _next_functions(fn: Any, formula: frozenset) -> Any:
+    if fn is None:
+        return None
+    if id(fn) in formula:
+        return FORMULA
+    return tuple(_name(n, formula) for n, _ in fn.next_functions)
+
+
+def tensor_state(t: Any, formula: frozenset = frozenset()) -> dict[str, Any]:
+    """The observable state of one tensor, as plain Python/NumPy values; ``formula`` holds
+    the ids of nodes recorded by backward formulas (their names are not compared)."""
     grad = _observe(lambda: _read_grad(t))
     g, grad_warnings = grad if isinstance(grad, tuple) else (grad, ())
     fn = _observe(lambda: t.grad_fn)
@@ -95,19 +109,21 @@ def tensor_state(t: Any) -> dict[str, Any]:
         "dtype": str(t.dtype),
         "requires_grad": _observe(lambda: bool(t.requires_grad)),
         "is_leaf": _observe(lambda: bool(t.is_leaf)),
-        "grad_fn": fn if failed else node_name(fn),
-        "next_functions": fn if failed else _observe(lambda: _next_functions(fn)),
+        "grad_fn": fn if failed else _name(fn, formula),
+        "next_functions": fn if failed else _observe(lambda: _next_functions(fn, formula)),
         "values": _array(t),
         "grad": g if g is None or isinstance(g, Outcome) else _array(g),
         "grad_warnings": grad_warnings,
     }
 
 
-def snapshot(env: dict[str, Any], tensor_type: type, grad_enabled: bool) -> dict[str, Any]:
+def snapshot(
+    env: dict[str, Any], tensor_type: type, grad_enabled: bool, formula: frozenset = frozenset()
+) -> dict[str, Any]:
     state: dict[str, Any] = {"grad mode": grad_enabled}
     for name, value in env.items():
         if isinstance(value, tensor_type):
-            state[name] = tensor_state(value)
+            state[name] = tensor_state(value, formula)
     return state
 
 

@@ -79,6 +79,7 @@ class Lockstep:
 
     def __post_init__(self) -> None:
         self.envs = {"engine": {"torch": self.engine, "np": np}, "torch": {"torch": self.torch, "np": np}}
+        self.formula: dict[str, set[int]] = {"engine": set(), "torch": set()}  # ids of formula-recorded nodes
         self.ops = [op for op in self.ops if sources.has_source(op)]
         self._saved_modes = (self.engine.is_grad_enabled(), self.torch.is_grad_enabled())
 
@@ -92,6 +93,8 @@ class Lockstep:
         self.kinds[kind] += 1
         self.steps.append((kind, source))
         outcomes = {side: self._exec(side, source) for side in self.envs}
+        if kind == "grad" and "create_graph=True" in source:
+            self._note_formula_nodes(source.split(" = ")[0])
         diffs = []
         (e_out, e_warn), (t_out, t_warn) = outcomes["engine"], outcomes["torch"]
         if e_out != t_out:
@@ -116,7 +119,20 @@ class Lockstep:
 
     def _snapshot(self, side: str) -> dict:
         module = self.engine if side == "engine" else self.torch
-        return observe.snapshot(self._user_vars(side), module.Tensor, module.is_grad_enabled())
+        formula = frozenset(self.formula[side])
+        return observe.snapshot(self._user_vars(side), module.Tensor, module.is_grad_enabled(), formula)
+
+    def _note_formula_nodes(self, name: str) -> None:
+        """The graph of a gradient computed with create_graph=True was recorded by backward
+        formulas; remember its nodes (differences.FORMULA_NODES explains why)."""
+        for side, env in self.envs.items():
+            stack = [getattr(env.get(name), "grad_fn", None)]
+            while stack:
+                node = stack.pop()
+                if node is None or id(node) in self.formula[side] or "AccumulateGrad" in type(node).__name__:
+                    continue
+                self.formula[side].add(id(node))
+                stack.extend(n for n, _ in node.next_functions)
 
     def _user_vars(self, side: str) -> dict:
         return {k: v for k, v in self.envs[side].items() if k not in ("torch", "np", "__builtins__")}

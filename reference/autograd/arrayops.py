@@ -15,7 +15,7 @@ import numpy as np
 
 
 def _tensor_mode(*values: Any) -> bool:
-    return any(type(v) is not np.ndarray and hasattr(v, "grad_fn") for v in values)
+    return any(type(v) is not np.ndarray and hasattr(v, "_grad_fn") for v in values)
 
 
 def where(cond: Any, a: Any, b: Any) -> Any:
@@ -36,13 +36,13 @@ def log(x: Any) -> Any:
 
 def permute(x: Any, dims: tuple) -> Any:
     if _tensor_mode(x):
-        return x.permute(*dims)
+        return x.permute(tuple(dims))
     return x.transpose(dims)
 
 
 def data(x: Any) -> Any:
     """The raw array of a value (for masks and metadata, which are never differentiated)."""
-    return x._data if hasattr(x, "grad_fn") else x
+    return x._data if hasattr(x, "_grad_fn") else x
 
 
 # NumPy's names for torch functions that differ.

@@ -71,9 +71,10 @@ def _initial_grads(outputs: tuple, grads: tuple, create_graph: bool) -> list:
 def _roots(outputs: tuple) -> list[tuple[Node, int]]:
     roots = []
     for i, out in enumerate(outputs):
-        if not out.requires_grad:
+        edge = out._edge() if out.requires_grad else (None, 0)
+        if edge[0] is None:  # also a no_grad view of a tensor that requires grad: no path back
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
-        roots.append(out._edge())
+        roots.append(edge)
     return roots
 
 
@@ -179,7 +180,26 @@ def _captured_grad(g: Any, index: int, input: Any, allow_unused: bool, materiali
         return tensor_cls._make(np.zeros_like(input._data)) if materialize else None
     if isinstance(g, tensor_cls):
         return g
+    if not g.flags.writeable:  # a broadcast gradient, as sum's backward expands it in torch
+        return _expanded_view(g)
     return tensor_cls._make(np.array(g, copy=True))
+
+
+def _expanded_view(g: np.ndarray) -> Any:
+    """torch returns sum's expanded gradient as it is: a view made in no_grad mode (detach_()
+    refuses it), writable only where no two elements share memory."""
+    from reference.autograd.function import NO_GRAD_VIEW
+
+    tensor_cls = _tensor_cls()
+    overlapping = any(s == 0 and n > 1 for s, n in zip(g.strides, g.shape))
+    view = tensor_cls._make(g if overlapping else g.copy())
+    base = g
+    while isinstance(base.base, np.ndarray):
+        base = base.base
+    view._view_base = tensor_cls._make(base)
+    view._vc = view._view_base._vc
+    view._view_kind, view._attr_version = NO_GRAD_VIEW, 0
+    return view
 
 
 def _dependencies(roots: Sequence[tuple[Node, int]]) -> dict[Node, int]:
@@ -302,6 +322,9 @@ class _GraphTask:
                     _accumulate(node.variable, grads[0])
                 continue
             outs = _run_node(node, grads)
+            fresh = self.capture is not None  # what torch computes afresh is no view (see _expanded_view)
+            if fresh and type(node).__name__ in _EXPANDING:
+                outs, fresh = _as_expanded(outs), False
             deps = self.deps
             for (nxt, nr), g, meta in zip(node.next_functions, outs, node._input_meta):
                 if nxt is None or (wanted is not None and nxt not in wanted):
@@ -311,6 +334,8 @@ class _GraphTask:
                     continue
                 if type(g) is not np.ndarray or g.shape != meta[0] or g.dtype != meta[1]:
                     g = to_input(g, meta[0], meta[1])
+                    if fresh and type(g) is np.ndarray and not g.flags.writeable:
+                        g = g.copy()  # broadcast by the engine, where torch's formula makes it whole (mean's)
                 _add(buffers, nxt, nr, g)
                 deps[nxt] -= 1  # _release_edge's common case: nxt holds a gradient, it runs when all are in
                 if not deps[nxt]:
@@ -339,6 +364,16 @@ class _GraphTask:
                 stack.extend(nxt for nxt, _ in n.next_functions if nxt is not None)
             elif n in runs:
                 stack.extend(nxt for nxt, _ in n.next_functions if nxt in wanted)
+
+
+# Nodes whose backward is an expand in torch (sum's): autograd.grad returns that view as it is.
+_EXPANDING = frozenset({"SumBackward0", "SumBackward1"})
+
+
+def _as_expanded(outs: tuple) -> tuple:
+    """Mark gradients as torch's expanded views (read-only aliases), so that autograd.grad hands
+    them back the way torch does (see _expanded_view)."""
+    return tuple(np.broadcast_to(g, g.shape) if type(g) is np.ndarray else g for g in outs)
 
 
 def _run_node(node: Node, grads: list) -> tuple:

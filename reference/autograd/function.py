@@ -47,6 +47,9 @@ class Function:
         raise NotImplementedError
 
     jvp: Any = None  # staticmethod jvp(ctx, *tangents) -> tangent(s); None: no forward mode
+    # ctx attributes that hold saved data (index, mask, condition arrays): freed with the
+    # saved tensors after a backward without retain_graph, as torch frees its saved tensors
+    saved_attributes: tuple[str, ...] = ()
     # Per saved value, the input whose gradient alone needs it (None: always needed). torch saves
     # such a value only when that input requires grad, so changing it in place is no error then
     # (checked in Node._check_versions, which runs only after some in-place change).
@@ -117,7 +120,7 @@ def apply(fn: type[Function], name: str, inputs: tuple, **kwargs: Any) -> Any:
     try:
         out = fn.forward(node, *arrays, **kwargs)
     except ValueError as exc:  # NumPy's broadcasting error, in torch's words
-        raise _broadcast_error(exc, arrays) from None
+        raise _broadcast_error(exc, arrays, fn) from None
     finally:
         quiet.leave(token)
     if type(out) is tuple:
@@ -139,8 +142,9 @@ def apply(fn: type[Function], name: str, inputs: tuple, **kwargs: Any) -> Any:
     return result
 
 
-def _broadcast_error(exc: ValueError, arrays: list) -> Exception:
-    shapes = [a.shape for a in arrays if isinstance(a, np.ndarray)]
+def _broadcast_error(exc: ValueError, arrays: list, fn: type[Function]) -> Exception:
+    order = getattr(fn, "broadcast_order", None)  # torch's operand order, where it differs from the inputs'
+    shapes = [a.shape for a in (arrays if order is None else [arrays[i] for i in order]) if isinstance(a, np.ndarray)]
     if "could not be broadcast" not in str(exc) or len(shapes) < 2:
         return exc
     a, b = shapes[0], shapes[1]

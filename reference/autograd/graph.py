@@ -146,10 +146,19 @@ class Node:
         return source
 
     def _release(self) -> None:
-        """Free saved values (after a backward without retain_graph)."""
+        """Free saved values (after a backward without retain_graph), including the index,
+        mask and condition arrays an op keeps as ctx attributes (``fn.saved_attributes``):
+        torch saves those as tensors and frees them too."""
         if self._saved != ():
             self._saved = _FREED
             self._sources = None
+        for name in getattr(self.fn, "saved_attributes", ()):
+            self.__dict__.pop(name, None)
+
+    def __getattr__(self, name: str) -> Any:  # only reached for attributes that are missing
+        if name in getattr(type(self).fn, "saved_attributes", ()):
+            raise RuntimeError(FREED_MESSAGE)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # -- what the engine calls --------------------------------------------------------
     def _backward(self, grads: list) -> tuple:

@@ -3,6 +3,8 @@ the differentiable gather/scatter that torch's ``CopySlices`` and ``AsStridedBac
 
 A view shares its base's NumPy memory, so its place in the base is read off the memory
 layout (pointers and strides), whatever view op made it: no view op has to record anything.
+A view whose memory changed in place since its grad_fn was made gets a fresh one when read
+(``regenerate_grad_fn``), unless torch refuses (``view_rebase_error``).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def view_positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
 
 
 def _is_tensor(x: Any) -> bool:
-    return type(x) is not np.ndarray and hasattr(x, "grad_fn")
+    return type(x) is not np.ndarray and hasattr(x, "_grad_fn")
 
 
 class Gather(Function):

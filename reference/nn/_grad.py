@@ -12,7 +12,7 @@ from reference.autograd.function import Function, apply
 
 def tensor_mode(x: Any) -> bool:
     """Whether a backward rule is being recorded (its gradient is a Tensor, not an array)."""
-    return type(x) is not np.ndarray and hasattr(x, "grad_fn")
+    return type(x) is not np.ndarray and hasattr(x, "_grad_fn")
 
 
 def zeros(shape: tuple, dtype: np.dtype, like: Any) -> Any:

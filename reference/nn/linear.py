@@ -91,6 +91,8 @@ def linear(input, weight, bias=None):
 class Embedding(Function):
     """out[..., :] = weight[index, :]; the gradient adds rows back, except at padding_idx."""
 
+    saved_attributes = ("flat",)
+
     @staticmethod
     def forward(ctx, weight, index, padding_idx):
         dim = weight.shape[1]

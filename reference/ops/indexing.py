@@ -64,6 +64,8 @@ class Embed(Function):
 class Index(Function):
     """Advanced indexing (a copy); backward accumulates, so repeated indices add up."""
 
+    saved_attributes = ("index",)
+
     @staticmethod
     def forward(ctx, a, index):
         ctx.in_shape, ctx.index = a.shape, index
@@ -139,6 +141,8 @@ def getitem(input, index):
 
 
 class MaskedFill(Function):  # the value is a Python scalar
+    saved_attributes = ("mask",)
+
     @staticmethod
     def forward(ctx, a, mask, value):
         ctx.mask = mask
@@ -156,6 +160,8 @@ class MaskedFill(Function):  # the value is a Python scalar
 
 
 class MaskedFillTensor(Function):  # the value is a 0-d tensor, differentiable too
+    saved_attributes = ("mask",)
+
     @staticmethod
     def forward(ctx, a, value, mask):
         ctx.mask = mask

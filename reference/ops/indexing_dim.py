@@ -28,6 +28,8 @@ def _index_data(index: Any, op: str, dtype_message: str) -> np.ndarray:
 
 
 class IndexSelect(Function):
+    saved_attributes = ("index",)
+
     @staticmethod
     def forward(ctx, a, dim, index):
         ctx.in_shape, ctx.dim, ctx.index = a.shape, dim, index
@@ -107,6 +109,8 @@ def _grid(index: np.ndarray, dim: int) -> tuple:
 
 
 class Gather(Function):
+    saved_attributes = ("index",)
+
     @staticmethod
     def forward(ctx, a, dim, index):
         ctx.in_shape, ctx.dim, ctx.index = a.shape, dim, index
@@ -127,6 +131,8 @@ class Gather(Function):
 
 
 class ScatterAdd(Function):
+    saved_attributes = ("index",)
+
     @staticmethod
     def forward(ctx, a, src, dim, index):
         ctx.dim, ctx.index, ctx.src_shape, ctx.shape = dim, index, src.shape, a.shape

@@ -21,14 +21,10 @@ from reference.autograd.function import Function, apply
 from reference.autograd.graph import bump_version, clock, node_type
 from reference.autograd.hooks import move_retain
 from reference.grad_mode import is_grad_enabled
-from reference.ops import indexing, pointwise, shape
+from reference.ops import indexing, memory, pointwise, shape
 
 LEAF_MESSAGE = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_OF_LEAF_MESSAGE = "a view of a leaf Variable that requires grad is being used in an in-place operation."
-OVERLAP_MESSAGE = (
-    "unsupported operation: more than one element of the written-to tensor refers to a single memory location. "
-    "Please clone() the tensor before performing the operation."
-)
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}  # a result may not be written into a lower kind
 
 
@@ -41,7 +37,7 @@ def _tensor_cls() -> type:
 # -- the driver ----------------------------------------------------------------------------
 
 
-def _check_writable(self: Any, requires_grad: bool) -> None:
+def _check_autograd(self: Any, requires_grad: bool) -> None:
     """torch's check_inplace: with grad mode on and an input requiring grad, a view made in
     no_grad mode or by a multi-output op, a view of a leaf or a leaf that require grad refuse."""
     if requires_grad and is_grad_enabled():
@@ -53,10 +49,6 @@ def _check_writable(self: Any, requires_grad: bool) -> None:
                 raise RuntimeError(VIEW_OF_LEAF_MESSAGE)
         if self.requires_grad and self.is_leaf:
             raise RuntimeError(LEAF_MESSAGE)
-    if not self._data.flags.writeable:
-        if any(s == 0 and n > 1 for s, n in zip(self._data.strides, self._data.shape)):
-            raise RuntimeError(OVERLAP_MESSAGE)
-        raise RuntimeError("this tensor's memory is read-only and cannot be modified in place")
 
 
 def _dtype_name(np_dtype: np.dtype) -> str:
@@ -86,20 +78,22 @@ def _snapshot(self: Any) -> Any:
     return old
 
 
-def inplace(self: Any, compute: Callable[[Any], Any]) -> Any:
+def inplace(self: Any, compute: Callable[[Any], Any], fill: bool = False) -> Any:
     """Run ``compute(snapshot)`` (the out-of-place op), write its result into ``self`` and
-    rebase ``self``'s history (or its base's) onto the result's node."""
+    rebase ``self``'s history (or its base's) onto the result's node. ``fill``: the op writes one
+    value everywhere, which torch allows where elements share memory (zero_, fill_)."""
     self_requires_grad = self.requires_grad
-    _check_writable(self, self_requires_grad)
+    _check_autograd(self, self_requires_grad)
     old = _snapshot(self)
     result = compute(old)
     if not self_requires_grad and result.requires_grad:  # another input requires grad
-        _check_writable(self, True)
+        _check_autograd(self, True)
+    memory.check_writable(self, fill)
     _check_result(self, result)
     node = result.grad_fn
     if node is not None:
         _keep_saved_self(node, old)
-    np.copyto(self._data, result._data, casting="unsafe")
+    memory.write(self, result._data)
     bump_version(self._vc)
     if node is not None:
         _rebase(self, result, node)
@@ -239,6 +233,8 @@ def _as_tensor(value: Any, like: Any) -> Any:
 
 
 def _copy(dst: Any, src: Any) -> Any:
+    if memory.partial_overlap(dst._data, src._data):
+        raise RuntimeError(memory.PARTIAL_OVERLAP_MESSAGE)
     if not _broadcastable(src._data.shape, dst._data.shape):
         raise _copy_shape_error(dst._data.shape, src._data.shape)
     return apply(Copy, "CopyBackwards", (dst, src))
@@ -257,7 +253,7 @@ def copy_(self, src, non_blocking=False):
 
 
 def zero_(self):
-    return inplace(self, lambda t: apply(Zero, "ZeroBackward0", (t,)))
+    return inplace(self, lambda t: apply(Zero, "ZeroBackward0", (t,)), fill=True)
 
 
 def fill_(self, value):
@@ -268,7 +264,7 @@ def fill_(self, value):
                 f"fill_ only supports 0-dimension value tensor but got tensor with {value._data.ndim} dimensions."
             )
         return inplace(self, lambda t: apply(FillTensor, "FillBackward3", (t, value)))
-    return inplace(self, lambda t: apply(Fill, "FillBackward2", (t,), value=value))
+    return inplace(self, lambda t: apply(Fill, "FillBackward2", (t,), value=value), fill=True)
 
 
 def _method_variant(name: str) -> Callable:
@@ -344,7 +340,7 @@ def _copy_to(target: Any, value: Any) -> None:
     else:
         src = value.view(_without_leading_ones(value._data.shape))
         if src._data.shape != target._data.shape:
-            src = src.expand(*target._data.shape)
+            src = src.expand(target._data.shape)
         inplace(target, lambda t: _copy(t, src))
 
 

@@ -97,7 +97,10 @@ def dot(input, other):
             f"inconsistent tensor size, expected tensor [{n1}] and src [{n2}] to have the same number "
             f"of elements, but got {n1} and {n2} elements respectively"
         )
-    _same_dtype(input, other, "both vectors")
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(
+            f"dot : expected both vectors to have same dtype, but found {_type_name(input)} and {_type_name(other)}"
+        )
     return apply(Dot, "DotBackward0", (input, other))
 
 
@@ -109,7 +112,9 @@ def mv(input, vec):
     if input._data.shape[1] != vec._data.shape[0]:
         r, c = input._data.shape
         raise RuntimeError(f"size mismatch, got input ({r}), mat ({r}x{c}), vec ({vec._data.shape[0]})")
-    _same_dtype(input, vec)
+    if input._data.dtype != vec._data.dtype:  # torch's addmv names (result, mat, vec); result has vec's dtype
+        v, m = _type_name(vec), _type_name(input)
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {v}, {m}, and {v}")
     return apply(Mv, "MvBackward0", (input, vec))
 
 

@@ -58,7 +58,8 @@ class Repeat(Function):
     @staticmethod
     def forward(ctx, a, repeats):
         ctx.in_shape, ctx.repeats = a.shape, repeats
-        return np.tile(a.reshape((1,) * (len(repeats) - a.ndim) + a.shape), repeats)
+        out = np.tile(a.reshape((1,) * (len(repeats) - a.ndim) + a.shape), repeats)
+        return out if out.size else out.copy()  # NumPy tiles an empty array as a view; torch copies
 
     @staticmethod
     def backward(ctx, g):

@@ -47,6 +47,8 @@ class ConstantPad(Function):
 class IndexPad(Function):
     """Reflect or replicate padding: an index_select with computed indices along each padded dim."""
 
+    saved_attributes = ("takes",)
+
     @staticmethod
     def forward(ctx, a, takes):
         ctx.takes, ctx.in_shape = takes, a.shape
@@ -101,8 +103,8 @@ def pad(input, pad, mode="constant", value=None):
     shape = input._data.shape
     if any(n == 0 for n in shape[ndim - 1 - len(pairs) :]):
         raise RuntimeError(
-            f"Expected {ndim - 1}D or {ndim}D (batch mode) tensor with possibly 0 batch size and other non-zero "
-            f"dimensions for input, but got: {list(shape)}"
+            f"Expected {len(pairs) + 1}D or {len(pairs) + 2}D (batch mode) tensor with possibly 0 batch size and "
+            f"other non-zero dimensions for input, but got: {list(shape)}"
         )
     takes = tuple((axis, _pad_indices(mode, shape, axis, lo, hi, k)) for k, (axis, lo, hi) in enumerate(pairs))
     name = f"{'ReflectionPad' if mode == 'reflect' else 'ReplicationPad'}{len(pairs)}DBackward0"

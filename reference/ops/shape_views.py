@@ -10,6 +10,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from reference.autograd.function import Function, apply
 from reference.ops.operands import dim_range_error, normalize_dim, normalize_dims, shape_args
@@ -110,8 +111,6 @@ def reshape(input, *shape):
     """The nodes torch records: a view of a contiguous tensor (ViewBackward0), an alias of
     a strided one that can be viewed (ReshapeAliasBackward0), else a copy (CloneBackward0
     then UnsafeViewBackward0)."""
-    if not shape:
-        raise TypeError('reshape() missing 1 required positional arguments: "shape"')
     shape = _infer_shape(shape_args(shape, "reshape", "shape"), input._data.size)
     if input._data.flags.c_contiguous:
         return apply(View, "ViewBackward0", (input,), shape=shape)
@@ -201,8 +200,6 @@ class Permute(Function):
 
 
 def permute(input, *dims):
-    if not dims:
-        raise TypeError('permute() missing 1 required positional arguments: "dims"')
     dims = shape_args(dims, "permute", "dims")
     n = input._data.ndim
     if len(dims) != n:
@@ -310,7 +307,10 @@ class Expand(Function):
     @staticmethod
     def forward(ctx, a, shape):
         ctx.shape = shape
-        return np.broadcast_to(a, shape)
+        out = np.broadcast_to(a, shape)
+        if any(s == 0 and n > 1 for s, n in zip(out.strides, out.shape)):
+            return out  # elements overlap: read-only (torch refuses to write there too)
+        return as_strided(a, shape, out.strides)  # no overlap: a writable view, as torch's
 
     @staticmethod
     def backward(ctx, g):
@@ -322,8 +322,6 @@ class Expand(Function):
 
 
 def expand(input, *sizes):
-    if not sizes:
-        raise TypeError('expand() missing 1 required positional arguments: "size"')
     sizes = shape_args(sizes, "expand")
     shape = input._data.shape
     lead = len(sizes) - len(shape)
@@ -358,7 +356,7 @@ def _expanded_shape(shape: tuple, sizes: tuple, lead: int) -> tuple:
 
 
 def broadcast_to(input, size):
-    return expand(input, *size)
+    return expand(input, tuple(size))
 
 
 def _torch_type(input) -> str:

@@ -104,7 +104,7 @@ def _scalars_promoted(t: Any, *scalars: Any) -> Any:
 
 
 def _is_tensor(x: Any) -> bool:
-    return hasattr(x, "grad_fn")
+    return hasattr(x, "_grad_fn")
 
 
 def _type_name(x: Any) -> str:

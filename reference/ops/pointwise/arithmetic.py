@@ -69,6 +69,7 @@ class Rsub(Function):  # other - input, with other a Python scalar: one edge, as
 
 class RsubTensor(Function):  # torch.rsub(input, other) = other - alpha * input, both tensors
     promotion = COMMON
+    broadcast_order = (1, 0)  # torch computes other - input: a broadcast error names other first
 
     @staticmethod
     def forward(ctx, a, b, alpha=1):

@@ -19,6 +19,7 @@ from reference.ops.pointwise._common import (
 
 
 class Where(Function):
+    saved_attributes = ("condition",)
     promotion = COMMON
 
     @staticmethod

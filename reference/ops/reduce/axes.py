@@ -72,7 +72,7 @@ def autograd_dtype_check(input: Any, np_dtype: Any) -> None:
 def as_constant(mask: np.ndarray, like: Any) -> np.ndarray:
     """A mask or weight array in the dtype of ``like`` (an array or a Tensor), so that
     multiplying a gradient by it never promotes the gradient."""
-    dtype = like._data.dtype if hasattr(like, "grad_fn") else like.dtype
+    dtype = like._data.dtype if hasattr(like, "_grad_fn") else like.dtype
     return mask.astype(dtype, copy=False)
 
 
@@ -82,7 +82,7 @@ def cast(x: Any, np_dtype: Any) -> Any:
     value is still the differentiable input (torch records no ToCopy node for them)."""
     if np_dtype is None:
         return x
-    if hasattr(x, "grad_fn"):
+    if hasattr(x, "_grad_fn"):
         from reference import dtypes
 
         target = dtypes.from_numpy(np.dtype(np_dtype))
@@ -92,4 +92,4 @@ def cast(x: Any, np_dtype: Any) -> Any:
 
 def is_tensor(x: Any) -> bool:
     """True while a backward is being recorded (create_graph=True): values are Tensors."""
-    return type(x) is not np.ndarray and hasattr(x, "grad_fn")
+    return type(x) is not np.ndarray and hasattr(x, "_grad_fn")

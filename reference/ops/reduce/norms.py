@@ -36,9 +36,9 @@ class VectorNorm(Function):
 
     @staticmethod
     def backward(ctx, g):
+        a, out = ctx.saved_tensors  # read first: a second backward fails here, as in torch
         if ctx.ord == 0:  # a count: no gradient at all (torch reports the input as unused)
             return None
-        a, out = ctx.saved_tensors
         return _norm_backward(cast(a, ctx.dtype), out.reshape(ctx.kept), g.reshape(ctx.kept), ctx.ord, ctx.axes)
 
     @staticmethod

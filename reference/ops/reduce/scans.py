@@ -90,9 +90,9 @@ class Cumprod(Function):
 
     @staticmethod
     def backward(ctx, g):
+        a, out = ctx.saved_tensors  # read first: a second backward fails here, as in torch
         if ctx.axis is None:
             return g
-        a, out = ctx.saved_tensors
         x = cast(a, ctx.dtype)
         if not (xp.data(x) == 0).any():
             return running_sum(g * out, ctx.axis, reverse=True) / x
