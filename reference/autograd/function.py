@@ -50,6 +50,9 @@ class Function:
     # ctx attributes that hold saved data (index, mask, condition arrays): freed with the
     # saved tensors after a backward without retain_graph, as torch frees its saved tensors
     saved_attributes: tuple[str, ...] = ()
+    # False for ops whose output torch does not treat as a view even where NumPy shares memory
+    # (an in-place op on a fresh intermediate, like matmul's squeeze_)
+    may_view: bool = True
     # Per saved value, the input whose gradient alone needs it (None: always needed). torch saves
     # such a value only when that input requires grad, so changing it in place is no error then
     # (checked in Node._check_versions, which runs only after some in-place change).
@@ -135,7 +138,7 @@ def apply(fn: type[Function], name: str, inputs: tuple, **kwargs: Any) -> Any:
             result = Tensor._make(out, node, 0)
             if node._saved:
                 node._out_vcs = (result._vc,)
-        if out.base is not None:  # maybe a view of an input: then it shares its memory and version
+        if out.base is not None and fn.may_view:  # maybe a view of an input: shares its memory and version
             _mark_view(result, out, inputs, arrays, False)
     if forward_ad._levels:
         _forward_mode(fn, node, inputs, arrays, result)

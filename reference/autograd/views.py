@@ -62,7 +62,8 @@ class Gather(Function):
 
 
 class Scatter(Function):
-    """Zeros of the base's shape with ``g`` at the view's positions (unique positions)."""
+    """Zeros of the base's shape with ``g`` at the view's positions (summed where positions
+    repeat, as in an expanded view)."""
 
     @staticmethod
     def forward(ctx, g, positions, base_shape):
@@ -88,8 +89,13 @@ class Replace(Function):
 
 
 def _scatter_array(g: np.ndarray, positions: np.ndarray, base_shape: tuple) -> np.ndarray:
-    out = np.zeros(int(np.prod(base_shape)), g.dtype)
-    out[positions.reshape(-1)] = np.broadcast_to(g, positions.shape).reshape(-1)
+    size = int(np.prod(base_shape))
+    flat = positions.reshape(-1)
+    values = np.broadcast_to(g, positions.shape).reshape(-1)
+    if flat.size and np.bincount(flat, minlength=size).max() > 1:  # an overlapping view (expand): sum
+        return np.bincount(flat, weights=values, minlength=size).astype(g.dtype).reshape(base_shape)
+    out = np.zeros(size, g.dtype)
+    out[flat] = values
     return out.reshape(base_shape)
 
 

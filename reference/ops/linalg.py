@@ -145,6 +145,12 @@ def bmm(input, mat2):
     return apply(Mm, "BmmBackward0", (input, mat2))
 
 
+class _SqueezeInPlace(shapes.Squeeze):
+    """torch's ``squeeze_`` on matmul's own mm result: the output is not a view of anything."""
+
+    may_view = False
+
+
 def _should_fold(t1, t2) -> bool:
     """torch folds an N-d @ (1-d or 2-d) product into one mm/mv when it can do so without a
     copy, or when the smaller operand requires grad (to keep its gradient small)."""
@@ -172,7 +178,7 @@ def matmul(input, other):
     if d1 == 2 and d2 == 1:
         return mv(input, other)
     if d1 == 1 and d2 == 2:  # torch's in-place squeeze_ names its node SqueezeBackward4
-        return apply(shapes.Squeeze, "SqueezeBackward4", (mm(shapes.unsqueeze(input, 0), other),), axes=(0,))
+        return apply(_SqueezeInPlace, "SqueezeBackward4", (mm(shapes.unsqueeze(input, 0), other),), axes=(0,))
     if d1 == 2 and d2 == 2:
         return mm(input, other)
     if _should_fold(input, other):

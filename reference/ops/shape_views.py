@@ -58,6 +58,13 @@ class View(Function):  # also _unsafe_view: same rule, different node name
         return t.reshape(ctx.shape)
 
 
+class UnsafeView(View):
+    """torch's _unsafe_view: a reshape of a fresh intermediate (a copy, an mm result) whose output
+    torch does not treat as a view, although the memory is shared."""
+
+    may_view = False
+
+
 class Alias(Function):  # the same data under a new node: x[...], x[:, :]
     @staticmethod
     def forward(ctx, a):
@@ -117,7 +124,7 @@ def reshape(input, *shape):
     if _viewable(input._data, shape):
         return apply(View, "ReshapeAliasBackward0", (input,), shape=shape)
     copied = apply(Clone, "CloneBackward0", (input,))
-    return apply(View, "UnsafeViewBackward0", (copied,), shape=shape)
+    return apply(UnsafeView, "UnsafeViewBackward0", (copied,), shape=shape)
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -139,7 +146,7 @@ def alias(input):
 
 
 def _unsafe_view(input, shape):
-    return apply(View, "UnsafeViewBackward0", (input,), shape=tuple(shape))
+    return apply(UnsafeView, "UnsafeViewBackward0", (input,), shape=tuple(shape))
 
 
 def clone(input):

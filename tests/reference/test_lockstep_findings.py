@@ -683,3 +683,37 @@ def test_dtype_mismatch_messages_of_mv_and_dot(shapes):
             ns.ones(shapes[0], dtype=ns.float64) @ ns.ones(shapes[1])
         messages.append(str(info.value))
     assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ns, x: x[0] @ x,  # 1-d @ 2-d: torch squeezes its own mm result in place
+        lambda ns, x: (x * 1).t().reshape(-1),  # a copying reshape: UnsafeViewBackward0 over a clone
+    ],
+    ids=["vector-matrix matmul", "copying reshape"],
+)
+def test_outputs_of_fresh_intermediates_are_not_views(make):
+    """NumPy shares memory with the intermediate, torch does not call the result a view: an
+    in-place op on it records an ordinary node, not CopySlices on a hidden base."""
+    seen = []
+    for ns in (torch, reference):
+        x = ns.ones(2, 2, requires_grad=True)
+        y = make(ns, x)
+        y.add_(1.5)
+        seen.append((y._is_view(), _name(y.grad_fn), tuple(_name(n) for n, _ in y.grad_fn.next_functions)))
+    assert seen[0] == seen[1]
+    assert seen[0][0] is False
+
+
+def test_regenerated_grad_fn_of_an_expanded_view_sums_repeated_elements():
+    grads = []
+    for ns in (torch, reference):
+        t0 = ns.from_numpy(np.zeros((2, 3))).requires_grad_()
+        t2 = t0.expand((2, 2, 3))
+        with ns.no_grad():
+            t0.add_(1.5)
+        t2.sum().backward(retain_graph=True)
+        assert _name(t2.grad_fn) == "AsStridedBackward0"
+        grads.append(t0.grad.tolist())
+    assert grads[0] == grads[1] == [[2.0] * 3] * 2
