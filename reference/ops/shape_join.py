@@ -34,8 +34,8 @@ class Cat(Function):
     def backward(ctx, g):
         grads, offset = [], 0
         for shape, k in zip(ctx.shapes, ctx.kept):
-            if not k:  # a legacy empty (0,) input that cat skipped
-                grads.append(None)
+            if not k:  # a legacy empty (0,) input that cat skipped: torch hands it an empty gradient
+                grads.append(g.reshape(-1)[:0])
                 continue
             size = shape[ctx.dim]
             grads.append(g[(slice(None),) * ctx.dim + (slice(offset, offset + size),)])
@@ -67,7 +67,9 @@ def cat(tensors, dim=0):
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
     # torch skips legacy empty tensors of shape (0,) beside tensors of other ranks
     kept = tuple(x._data.shape != (0,) for x in tensors)
-    ref = next((x for x, k in zip(tensors, kept) if k), tensors[0])
+    if not any(kept):  # only legacy empties: torch does not even check dim
+        return apply(Cat, "CatBackward0", tensors, dim=0, kept=(True,) * len(tensors))
+    ref = next(x for x, k in zip(tensors, kept) if k)
     shape = ref._data.shape
     axis = normalize_dim(dim, len(shape))
     for i, (x, k) in enumerate(zip(tensors, kept)):
@@ -82,8 +84,6 @@ def cat(tensors, dim=0):
                     f"Sizes of tensors must match except in dimension {axis}. Expected size {n} but got size {m} "
                     f"for tensor number {i} in the list."
                 )
-    if not any(kept):
-        kept = (True,) * len(tensors)
     return apply(Cat, "CatBackward0", tensors, dim=axis, kept=kept)
 
 

@@ -717,3 +717,22 @@ def test_regenerated_grad_fn_of_an_expanded_view_sums_repeated_elements():
         assert _name(t2.grad_fn) == "AsStridedBackward0"
         grads.append(t0.grad.tolist())
     assert grads[0] == grads[1] == [[2.0] * 3] * 2
+
+
+@pytest.mark.parametrize("dim", [0, 1, 5])
+def test_cat_of_legacy_empty_tensors_ignores_dim(dim):
+    shapes = []
+    for ns in (torch, reference):
+        a = ns.tensor([], requires_grad=True)
+        r = ns.cat([a, a, a], dim)
+        shapes.append((tuple(r.shape), _name(r.grad_fn)))
+    assert shapes[0] == shapes[1] == ((0,), "CatBackward0")
+
+
+def test_a_legacy_empty_input_of_cat_gets_an_empty_gradient():
+    grads = []
+    for ns in (torch, reference):
+        a = ns.tensor([], requires_grad=True)
+        ns.cat([a, ns.ones(2, 3, requires_grad=True)], 1).sum().backward()
+        grads.append(None if a.grad is None else tuple(a.grad.shape))
+    assert grads[0] == grads[1] == (0,)
