@@ -34,8 +34,10 @@ class PiecewiseLinear(Function):
     """y = where(mask, x, slope * x) style ops: the gradient is g where ``mask``, else g * slope."""
 
     @staticmethod
-    def forward(ctx, a, out, mask, slope, grad_node):
-        ctx.save_for_backward(a)
+    def forward(ctx, a, out, mask, slope, grad_node, save_output=False):
+        # relu saves its result, as torch's ReluBackward0 does (an in-place change of the input
+        # after relu then does not fail backward); the others save their input
+        ctx.save_for_backward(out if save_output else a)
         ctx.mask, ctx.slope, ctx.grad_node = mask, slope, grad_node
         return out
 
@@ -63,8 +65,9 @@ def relu(input, inplace=False):
     mask = ~(a <= 0)
     out = np.maximum(0, a)  # keeps -0.0 and nan, as torch
     return apply(
-        PiecewiseLinear, "ReluBackward0", (input,), out=out, mask=mask, slope=0, grad_node="ThresholdBackwardBackward0"
-    )
+        PiecewiseLinear, "ReluBackward0", (input,), out=out, mask=mask, slope=0,
+        grad_node="ThresholdBackwardBackward0", save_output=True,
+    )  # fmt: skip
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):

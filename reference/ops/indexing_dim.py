@@ -14,6 +14,9 @@ from reference.ops.operands import normalize_dim
 class Scratch:
     """A throwaway ctx for calling a forward rule directly on arrays."""
 
+    def save_for_backward(self, *values) -> None:
+        pass  # nothing runs backward through a scratch ctx
+
 
 # -- index_select, index_add (its backward) ---------------------------------------------------------
 
@@ -114,12 +117,14 @@ class Gather(Function):
     @staticmethod
     def forward(ctx, a, dim, index):
         ctx.in_shape, ctx.dim, ctx.index = a.shape, dim, index
+        ctx.save_for_backward(a)  # torch's gather saves self: an in-place change of it fails backward
         if not index.size:  # any rank goes (torch checks nothing for an empty index)
             return np.zeros(index.shape, a.dtype)
         return a.reshape(a.shape or (1,))[_grid(index.reshape(index.shape or (1,)), dim)].reshape(index.shape)
 
     @staticmethod
     def backward(ctx, g):
+        ctx.saved_tensors  # noqa: B018 - reading checks the saved input's version, as torch does
         if type(g) is np.ndarray:
             return ScatterAdd.forward(Scratch(), np.zeros(ctx.in_shape, g.dtype), g, ctx.dim, ctx.index)
         zeros = type(g)._make(np.zeros(ctx.in_shape, g._data.dtype))

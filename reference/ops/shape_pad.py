@@ -52,6 +52,7 @@ class IndexPad(Function):
     @staticmethod
     def forward(ctx, a, takes):
         ctx.takes, ctx.in_shape = takes, a.shape
+        ctx.save_for_backward(a)  # torch's pad backward saves self: an in-place change of it fails backward
         return IndexPad._take(a, takes)
 
     @staticmethod
@@ -64,6 +65,7 @@ class IndexPad(Function):
     def backward(ctx, g):
         from reference.ops.indexing import index_add_any
 
+        ctx.saved_tensors  # noqa: B018 - reading checks the saved input's version, as torch does
         for axis, index in reversed(ctx.takes):
             g = index_add_any(g, axis, index, ctx.in_shape[axis])
         return g

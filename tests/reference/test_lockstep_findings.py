@@ -736,3 +736,26 @@ def test_a_legacy_empty_input_of_cat_gets_an_empty_gradient():
         ns.cat([a, ns.ones(2, 3, requires_grad=True)], 1).sum().backward()
         grads.append(None if a.grad is None else tuple(a.grad.shape))
     assert grads[0] == grads[1] == (0,)
+
+
+VERSION_CASES = {  # whether torch saved the input itself (an in-place change then fails backward)
+    "reflect pad saves its input": lambda ns, x: ns.nn.functional.pad(x, (0, 0), mode="reflect"),
+    "gather saves its input": lambda ns, x: x.gather(1, ns.tensor([[0]])),
+    "relu saves its result, not its input": lambda ns, x: ns.nn.functional.relu(x),
+}
+
+
+@pytest.mark.parametrize("case", list(VERSION_CASES))
+def test_an_in_place_change_of_an_input_fails_backward_exactly_where_torch_saved_it(case):
+    outcomes = []
+    for ns in (torch, reference):
+        x = ns.tensor([[0.5]], requires_grad=True)
+        y = VERSION_CASES[case](ns, x)
+        with ns.no_grad():
+            x.add_(1.5)
+        try:
+            y.sum().backward()
+            outcomes.append("ran")
+        except RuntimeError as exc:
+            outcomes.append(str(exc))
+    assert outcomes[0] == outcomes[1]
