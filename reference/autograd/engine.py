@@ -401,7 +401,11 @@ def _add(buffers: dict, node: Node, nr: int, g: Any) -> None:
     if buf is None:
         buf = [None] * _num_outputs(node)
         buffers[node] = buf
-    buf[nr] = g if buf[nr] is None else buf[nr] + g
+    if buf[nr] is None:
+        buf[nr] = g
+    else:
+        total = buf[nr] + g
+        buf[nr] = np.asarray(total) if isinstance(total, np.generic) else total  # 0-d sums come back as scalars
 
 
 def _num_outputs(node: Node) -> int:

@@ -759,3 +759,14 @@ def test_an_in_place_change_of_an_input_fails_backward_exactly_where_torch_saved
         except RuntimeError as exc:
             outcomes.append(str(exc))
     assert outcomes[0] == outcomes[1]
+
+
+def test_gradients_summed_from_two_uses_of_a_0d_tensor_stay_arrays():
+    """NumPy returns a scalar for the sum of two 0-d arrays; ops downstream need an array."""
+    grads = []
+    for ns in (torch, reference):
+        t0 = ns.tensor(0.0, requires_grad=True)
+        t1 = ns.gather(t0, 0, ns.tensor(0))
+        (t1 + t1).backward()
+        grads.append(t0.grad.item())
+    assert grads[0] == grads[1] == 2.0
