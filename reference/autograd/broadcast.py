@@ -39,7 +39,8 @@ def sum_to_shape(grad: Any, shape: tuple) -> Any:
     if axes is None:
         raise RuntimeError(f"gradient of shape {tuple(grad.shape)} cannot be reduced to input shape {shape}")
     if not shape:
-        return grad.sum()
+        total = grad.sum()
+        return np.asarray(total) if isinstance(total, np.generic) else total  # NumPy sums to a scalar
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
     return grad.reshape(shape) if len(grad.shape) != len(shape) else grad

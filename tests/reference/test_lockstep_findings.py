@@ -770,3 +770,13 @@ def test_gradients_summed_from_two_uses_of_a_0d_tensor_stay_arrays():
         (t1 + t1).backward()
         grads.append(t0.grad.item())
     assert grads[0] == grads[1] == 2.0
+
+
+def test_a_gradient_summed_down_to_a_0d_input_stays_an_array():
+    grads = []
+    for ns in (torch, reference):
+        t0 = ns.tensor(0.0, requires_grad=True)
+        t1 = ns.gather(t0, 0, ns.tensor(0))
+        (t1 + ns.zeros(2, 1, dtype=ns.float64)).sum().backward()
+        grads.append(t0.grad.item())
+    assert grads[0] == grads[1] == 2.0
