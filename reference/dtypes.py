@@ -120,3 +120,17 @@ def resolve(d: object) -> dtype:
         return from_numpy(np.dtype(d))
     except TypeError as exc:
         raise TypeError(f"unknown dtype {d!r}; expected one of {', '.join(map(repr, ALL))}") from exc
+
+
+# torch's scalar type names, as its messages print them ("expected scalar type Float").
+_SCALAR_TYPE_NAMES = {
+    "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+    "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+}  # fmt: skip
+
+
+def scalar_type_name(np_dtype: object, default: str | None = None) -> str:
+    """torch's name of a dtype in messages (Float, Double, Long, Bool, ...); unknown dtypes give
+    ``default``, or NumPy's name."""
+    name = np.dtype(np_dtype).name
+    return _SCALAR_TYPE_NAMES.get(name, name if default is None else default)

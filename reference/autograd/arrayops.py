@@ -14,8 +14,13 @@ from typing import Any
 import numpy as np
 
 
+def is_tensor(x: Any) -> bool:
+    """An engine Tensor (not an array): in a backward formula, true while create_graph records it."""
+    return type(x) is not np.ndarray and hasattr(x, "_grad_fn")
+
+
 def _tensor_mode(*values: Any) -> bool:
-    return any(type(v) is not np.ndarray and hasattr(v, "_grad_fn") for v in values)
+    return any(is_tensor(v) for v in values)
 
 
 def where(cond: Any, a: Any, b: Any) -> Any:

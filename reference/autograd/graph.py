@@ -166,15 +166,9 @@ class Node:
         return out if type(out) is tuple else (out,)
 
 
-_LEGACY_TYPES = {
-    "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
-    "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-}  # fmt: skip
-
-
 def legacy_type_name(np_dtype: Any) -> str:
     """torch's legacy tensor type name in messages: ``torch.FloatTensor`` for float32."""
-    return f"torch.{_LEGACY_TYPES.get(str(np_dtype), '')}Tensor"
+    return f"torch.{dtypes.scalar_type_name(np_dtype, default='')}Tensor"
 
 
 def _version_message(value: Any, tensor: Any, node: Node, source: Any, vc: list, since: int) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from reference.autograd import arrayops
 from reference.autograd.broadcast import to_input
 from reference.autograd.function import NO_GRAD_VIEW, Function, apply
 from reference.autograd.graph import Node, node_type, short_name
@@ -40,8 +41,7 @@ def view_positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
     return positions
 
 
-def _is_tensor(x: Any) -> bool:
-    return type(x) is not np.ndarray and hasattr(x, "_grad_fn")
+_is_tensor = arrayops.is_tensor
 
 
 class Gather(Function):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from reference import dtypes
 from reference.autograd import arrayops as xp
 from reference.autograd.function import Function, apply
 from reference.nn._grad import linear_in_grad, tensor_mode
@@ -181,9 +182,10 @@ def _check(input, weight, bias, stride, dilation, padding, groups) -> None:
             f"Given weight of size {shape_w}, expected bias to be 1-dimensional with {w.shape[0]} elements, "
             f"but got bias of size {list(bias._data.shape)} instead"
         )
-    names = {"float32": "Float", "float64": "Double"}
     if x.dtype != w.dtype:
-        raise RuntimeError(f"expected scalar type {names.get(x.dtype.name)} but found {names.get(w.dtype.name)}")
+        raise RuntimeError(
+            f"expected scalar type {dtypes.scalar_type_name(x.dtype)} but found {dtypes.scalar_type_name(w.dtype)}"
+        )
     if bias is not None and bias._data.dtype != x.dtype:
         short = {"float32": "float", "float64": "double"}
         raise RuntimeError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from reference import dtypes
 from reference.autograd.function import Function, apply
 from reference.nn._grad import constant
 from reference.nn._indexing import scatter_flat
@@ -49,12 +50,10 @@ def _addmm(bias, m1, m2):
     if k1 != k2:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({n}x{k1} and {k2}x{m})")
     if m1._data.dtype != m2._data.dtype:
-        names = {"float32": "Float", "float64": "Double"}
-        d1, d2 = (names.get(t._data.dtype.name, t._data.dtype.name) for t in (m1, m2))
+        d1, d2 = (dtypes.scalar_type_name(t._data.dtype) for t in (m1, m2))
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {d1} and {d2}")
     if bias._data.dtype != m1._data.dtype:
-        names = {"float32": "Float", "float64": "Double"}
-        d1, d2 = (names.get(t._data.dtype.name, t._data.dtype.name) for t in (bias, m2))
+        d1, d2 = (dtypes.scalar_type_name(t._data.dtype) for t in (bias, m2))
         raise RuntimeError(f"self and mat2 must have the same dtype, but got {d1} and {d2}")
     target = (n, m)
     try:

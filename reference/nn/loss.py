@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from reference import dtypes
 from reference.autograd import arrayops as xp
 from reference.autograd.function import FLOAT, Function, apply, sum_tangents
 from reference.nn._grad import constant, linear_in_grad, tensor_mode
@@ -166,11 +167,7 @@ def _check_nll_shapes(input, target) -> None:
     if input._data.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input._data.ndim})")
     if target._data.dtype.kind not in "iu" or target._data.dtype not in (np.int64, np.uint8):
-        from reference.dtypes import from_numpy
-
-        name = {"float32": "Float", "float64": "Double", "int32": "Int", "bool": "Bool"}.get(
-            target._data.dtype.name, from_numpy(target._data.dtype).name
-        )
+        name = dtypes.scalar_type_name(target._data.dtype)
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {name}")
     if input._data.ndim == 1:
         if len(tshape) > 1 or (len(tshape) == 1 and tshape[0] != 1):
@@ -221,8 +218,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
                 f"weight tensor of shape: {list(weight._data.shape)}"
             )
         if weight._data.dtype != input._data.dtype:
-            names = {"float32": "Float", "float64": "Double"}
-            expected, found = (names.get(t._data.dtype.name, t._data.dtype.name) for t in (input, weight))
+            expected, found = (dtypes.scalar_type_name(t._data.dtype) for t in (input, weight))
             raise RuntimeError(f"expected scalar type {expected} but found {found}")
     ndim = input._data.ndim
     if ndim == 3 or ndim > 4:  # torch views these as (N, C, 1, rest) and uses the 2-d kernel

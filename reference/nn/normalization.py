@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from reference import dtypes
 from reference.autograd.function import Function, apply
 from reference.nn._grad import linear_in_grad, tensor_mode
 
@@ -115,7 +116,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             )
     for t in (weight, bias):
         if t is not None and t._data.dtype != input._data.dtype:
-            name = {"float32": "Float", "float64": "Double"}.get(input._data.dtype.name, input._data.dtype.name)
+            name = dtypes.scalar_type_name(input._data.dtype)
             raise RuntimeError(f"mixed dtype (CPU): expect parameter to have scalar type of {name}")
     k = len(normalized)
     if len(shape) < k or shape[-k:] != normalized:

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from reference import dtypes
 from reference.autograd import arrayops as xp
 from reference.autograd.function import Function, apply, sum_tangents
 from reference.ops import shape as shapes
@@ -26,7 +27,7 @@ def _same_dtype(a, b, name: str = "m1 and m2") -> None:
 
 
 def _type_name(t) -> str:
-    return {"float32": "Float", "float64": "Double", "int64": "Long"}.get(t._data.dtype.name, t._data.dtype.name)
+    return dtypes.scalar_type_name(t._data.dtype)
 
 
 class Dot(Function):

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from reference import dtypes
 from reference.autograd.function import Function, apply, sum_tangents
-
-_TYPE_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}
 
 
 class _LinAlgError(RuntimeError):  # torch's class is named _LinAlgError too
@@ -16,7 +15,7 @@ class _LinAlgError(RuntimeError):  # torch's class is named _LinAlgError too
 
 
 def _type_name(t) -> str:
-    return _TYPE_NAMES.get(t._data.dtype.name, t._data.dtype.name)
+    return dtypes.scalar_type_name(t._data.dtype)
 
 
 def _check_square(fn: str, a) -> None:

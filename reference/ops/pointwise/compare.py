@@ -37,13 +37,10 @@ class Where(Function):
         return np.where(ctx.condition, _or_zero(ta), _or_zero(tb))
 
 
-_TORCH_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}
-
-
 def where(condition, input, other):
     cond = condition._data if _is_tensor(condition) else np.asarray(condition)
     if cond.dtype != np.bool_:
-        kind = _TORCH_SCALAR_NAMES.get(dtypes.from_numpy(cond.dtype).name, str(cond.dtype))
+        kind = dtypes.scalar_type_name(cond.dtype)
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {kind}")
     return apply(Where, "WhereBackward0", (operand(input), operand(other)), condition=cond)
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from reference import dtypes
+from reference.autograd import arrayops as xp
 from reference.ops.operands import normalize_dim, normalize_dims
 
 QUIET = {"all": "ignore"}  # like torch, reductions give inf/nan silently
@@ -46,8 +48,7 @@ def keep_or_drop(arr: np.ndarray, axes: tuple, keepdim: bool) -> np.ndarray:
 
 def torch_type_name(np_dtype: np.dtype) -> str:
     """torch's scalar type name in messages: Long, Bool, Float, Double."""
-    names = {"int64": "Long", "int32": "Int", "bool": "Bool", "float32": "Float", "float64": "Double"}
-    return names.get(np.dtype(np_dtype).name, np.dtype(np_dtype).name)
+    return dtypes.scalar_type_name(np_dtype)
 
 
 def require_float(message_prefix: str, arr: np.ndarray) -> None:
@@ -90,6 +91,4 @@ def cast(x: Any, np_dtype: Any) -> Any:
     return x if x.dtype == np_dtype else x.astype(np_dtype)
 
 
-def is_tensor(x: Any) -> bool:
-    """True while a backward is being recorded (create_graph=True): values are Tensors."""
-    return type(x) is not np.ndarray and hasattr(x, "_grad_fn")
+is_tensor = xp.is_tensor  # true while a backward is being recorded (create_graph=True)
