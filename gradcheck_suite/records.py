@@ -61,6 +61,8 @@ COLUMNS: dict[str, str] = {
     "location": "JSON of where the worst difference is: input index, element index, output element (when "
     'narrowed), e.g. {"input": 1, "element": [2, 0], "output": [2]}',
     "reference": "the numerical reference used: method, full or probes, and the miss probability of probes",
+    "replay_id": "name of the stored case (failing rows): `gradcheck-suite replay ID` re-runs it and prints a "
+    "standalone script",
 }
 
 
@@ -88,6 +90,7 @@ class Record:
     duration_ms: float = math.nan
     location: str = ""
     reference: str = ""
+    replay_id: str = ""
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
+import warnings
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings, target
 from hypothesis import seed as hypothesis_seed
 
 from gradcheck_suite.catalogue.spec import OpSpec
 from gradcheck_suite.checking.case import CaseChecker, CaseIds
 from gradcheck_suite.records import Record
-from gradcheck_suite.strategies import cases
+from gradcheck_suite.strategies import Case, cases
 
 # Our own settings, built on hypothesis's "default" profile rather than whatever
 # profile is loaded (hypothesis loads its "ci" profile by itself when CI is set).
@@ -64,6 +66,9 @@ def without_local_constants() -> Iterator[None]:
         cache.clear()
 
 
+TARGET_CAP = 1e12  # a score of inf (nan against a number) must not swamp the optimiser
+
+
 def stream_seed(seed: int, op: str, dtype: str) -> int:
     """The hypothesis seed of one (op, dtype) stream: stable across runs and platforms."""
     return zlib.crc32(f"{seed}:{op}:{dtype}".encode())
@@ -83,6 +88,27 @@ class Progress:
         return sum(r.failed for r in self.records)
 
 
+def check_case(checker: CaseChecker, case: Case, ids: CaseIds) -> list[Record]:
+    """The records of one case; a crash of the checker itself is a record too. Warnings the
+    ops raise (torch's "degrees of freedom <= 0", ...) are expected at edge cases and not
+    findings: they are silenced rather than printed thousands of times."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return checker.check(case, ids)
+    except Exception as exc:  # noqa: BLE001 - a checker crash is itself a finding
+        return [checker.harness_error(case, ids, exc)]
+
+
+def aim_at_large_errors(records: list[Record]) -> None:
+    """Each check's score (error over budget) as a hypothesis target: with the target phase
+    on (the campaign profile) a stream climbs toward the largest discrepancies; without it
+    the observations change nothing."""
+    for r in records:
+        if not math.isnan(r.score):
+            target(min(float(r.score), TARGET_CAP), label=r.check)
+
+
 def run_stream(
     op: OpSpec,
     dtype: str,
@@ -92,21 +118,24 @@ def run_stream(
     examples: int,
     run_id: str,
     sink: Callable[[list[Record]], None],
+    settings_: settings | None = None,
+    on_failure: Callable[[Case, list[Record]], None] | None = None,
 ) -> int:
-    """Check ``examples`` generated cases of ``op`` in ``dtype``; return how many ran."""
+    """Check ``examples`` generated cases of ``op`` in ``dtype``; return how many ran.
+    ``settings_`` replaces STREAM_SETTINGS (e.g. a profile of profiles.py); ``on_failure``
+    gets each case with a failing record (to store it for replay)."""
     if examples == 0:
         return 0
     counter = itertools.count()
 
-    @settings(STREAM_SETTINGS, max_examples=examples)
+    @settings(settings_ or STREAM_SETTINGS, max_examples=examples)
     @hypothesis_seed(stream_seed(seed, op.name, dtype))
     @given(case=cases(op, dtype))
     def check(case) -> None:
-        ids = CaseIds(run_id=run_id, seed=seed, example=next(counter))
-        try:
-            records = checker.check(case, ids)
-        except Exception as exc:  # noqa: BLE001 - a checker crash is itself a finding
-            records = [checker.harness_error(case, ids, exc)]
+        records = check_case(checker, case, CaseIds(run_id=run_id, seed=seed, example=next(counter)))
+        aim_at_large_errors(records)
+        if on_failure is not None and any(r.failed for r in records):
+            on_failure(case, records)
         sink(records)
 
     with without_local_constants():
@@ -124,11 +153,18 @@ def run(
     run_id: str,
     sink: Callable[[list[Record]], None],
     progress: Callable[[Progress], None] = lambda p: None,
+    settings_: settings | None = None,
+    on_failure: Callable[[Case, list[Record]], None] | None = None,
 ) -> None:
     """Every selected op in every selected dtype it supports."""
     for op in ops:
         for dtype in dtypes:
             if dtype not in op.dtypes:
+                continue
+            if not checker.engine.supports(op):
+                record = checker.unsupported(op, dtype, CaseIds(run_id=run_id, seed=seed, example=0))
+                sink([record])
+                progress(Progress(op.name, dtype, 0, [record]))
                 continue
             stream: list[Record] = []
 
@@ -136,5 +172,8 @@ def run(
                 stream.extend(records)
                 sink(records)
 
-            n = run_stream(op, dtype, checker, seed=seed, examples=examples, run_id=run_id, sink=collect)
+            n = run_stream(
+                op, dtype, checker, seed=seed, examples=examples, run_id=run_id, sink=collect, settings_=settings_,
+                on_failure=on_failure,
+            )  # fmt: skip
             progress(Progress(op.name, dtype, n, stream))

@@ -8,6 +8,7 @@ GRADCHECK_HYPOTHESIS_PROFILE (gradcheck-ci, gradcheck-dev); CI gets gradcheck-ci
 from __future__ import annotations
 
 import os
+import tempfile
 
 from hypothesis import HealthCheck, settings
 
@@ -24,3 +25,7 @@ settings.register_profile("gradcheck-dev", deadline=None, max_examples=100, prin
 settings.load_profile(
     os.environ.get("GRADCHECK_HYPOTHESIS_PROFILE") or ("gradcheck-ci" if os.environ.get("CI") else "gradcheck-dev")
 )
+
+# Failing cases are stored for replay in the project cache; tests must not fill the
+# working tree's (or the user's) cache, so each session gets its own.
+os.environ["GRADCHECK_SUITE_CACHE"] = tempfile.mkdtemp(prefix="gradcheck-cache-")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -330,3 +331,245 @@ def test_write_html_is_atomic(records, tmp_path):
     write_html(records_to_frame(records), META, tmp_path / "r.html")
     assert os.listdir(tmp_path) == ["r.html"]
     assert json.dumps(META)  # meta untouched by rendering
+
+
+# --- replay, engines, plots, structure ----------------------------------------------------------
+
+
+def test_a_row_with_a_replay_id_offers_the_replay_subcommand(records):
+    stored = rec("mul", "vjp-fd", "engine-bug", score=40.0, replay_id="mul-float32-0123456789ab")
+    html = render_html(records_to_frame([*records, stored]), META)
+    page = Page(html)
+    assert "gradcheck-suite replay mul-float32-0123456789ab" in html
+    commands = [t for t, a in page.tags if t == "code" and "case-replay" in a.get("class", "")]
+    assert len(commands) == len([r for r in records if r.verdict != "pass"]) + 1
+    matmul_row = records_to_frame(records).query("op == 'matmul'").iloc[0].to_dict()
+    assert html.count(replay_command(matmul_row, 5)) >= 2  # no replay id: the stream command, per row too
+
+
+def test_stream_command_names_a_non_default_engine():
+    from gradcheck_suite.report.findings import stream_command
+
+    row = records_to_frame([rec("add", "forward", engine="torch")]).iloc[0].to_dict()
+    assert stream_command(row, 5).endswith(" --engine torch")
+    assert "--engine" not in stream_command({**row, "engine": "reference"}, 5)
+
+
+def test_the_three_values_are_taken_from_the_detail():
+    from gradcheck_suite.report.findings import without_witnesses, witnesses
+
+    detail = "worst at input 0 at [1]: e=0 torch=0 fd=-2.5; kink at input 0 at [1]: left=-3 right=3 engine=0 torch=0"
+    assert witnesses(detail) == [("engine", "0"), ("torch", "0"), ("reference", "-2.5")]
+    assert (
+        without_witnesses(detail) == "worst at input 0 at [1]; kink at input 0 at [1]: left=-3 right=3 engine=0 torch=0"
+    )
+    assert witnesses("no values here") == [] and witnesses("e=1 only") == []
+
+
+def two_engines(records: list[Record], fixed: str = "matmul") -> list[Record]:
+    """The rows for engine `reference`, and the same for `other` where op `fixed` passes."""
+    other = [
+        rec(r.op, r.check, "pass" if r.op == fixed else r.verdict, example=r.example, engine="other") for r in records
+    ]
+    return [*records, *other]
+
+
+def test_one_engine_looks_as_before(records):
+    page = Page(render_html(records_to_frame(records), META))
+    assert not page.find("table", "engines")
+    assert all("data-engine" not in row for row in page.find("tr", "op-row"))
+    assert not page.find("td", "engine")
+
+
+def test_several_engines_get_a_row_each_and_disagreement_is_marked(records):
+    frame = records_to_frame(two_engines(records))
+    page = Page(render_html(frame, {**META, "engine": "reference,other"}))
+    rows = page.find("tr", "op-row")
+    assert [(r["data-op"], r["data-engine"]) for r in rows] == [
+        (op, engine) for op in ("matmul", "relu", "add") for engine in ("reference", "other")
+    ]
+    differs = {r["data-op"] for r in rows if r.get("data-differs") == "true"}
+    assert differs == {"matmul"}  # relu's convention row is the same on both engines
+    by_row = {(r["data-op"], r["data-engine"]) for r in rows}
+    assert len(by_row) == 6 and len(page.find("td", "engine")) == 6
+    matmul_cells = page.find("td", "cell", data_check="vjp-fd")[:2]
+    assert [c["data-verdict"] for c in matmul_cells] == ["engine-bug", "pass"]
+    assert [e["data-engine"] for e in page.find("tr") if "data-engine" in e and "op-row" not in e.get("class", "")][
+        :2
+    ] == ["reference", "other"]  # the engines table, in run order
+    section = page.find("section", "op", data_op="matmul")
+    assert section
+    counts = {s["data-engine"] for s in page.find("span", "engine-count")}
+    assert counts == {"reference", "other"}
+    failing_rows = [a for t, a in page.tags if t == "tr" and a.get("class") == "tone-fail"]
+    assert {a["data-engine"] for a in failing_rows} == {"reference"}
+
+
+def svg_dots(html: str, plot_id: str) -> list[dict]:
+    """The data dots (circles outside the legend) of one plot."""
+    figure = re.search(rf'<figure[^>]*id="{plot_id}".*?</figure>', html, re.S).group(0)
+    return [a for t, a in Page(figure).tags if t == "circle" and a.get("r") == "2.5"]
+
+
+def test_plots_are_inline_svg_with_one_dot_per_check(records):
+    frame = records_to_frame(records)
+    html = render_html(frame, META)
+    page = Page(html)
+    assert len(page.find("svg", "plot")) == 2
+    dots = svg_dots(html, "plot-budget")
+    assert len(dots) == len(frame)  # small runs: every check
+    red = [d for d in dots if d["fill"] == "#d92d20"]
+    assert len(red) == int((frame["verdict"] == "engine-bug").sum()) == 2
+    # failing rows are also dots in the relative-error boxes, one box per op
+    assert len(svg_dots(html, "plot-relative")) == 2
+    assert len(page.find("rect")) >= 3
+
+
+def test_large_runs_are_sampled_keeping_every_non_pass_row():
+    from gradcheck_suite.report import plots
+
+    rows = [rec("add", "forward", example=i, max_abs_err=1e-9 * (i + 1)) for i in range(plots.MAX_POINTS + 500)]
+    rows += [rec("mul", "vjp-fd", "engine-bug", example=i, max_abs_err=1.0, score=1e5) for i in range(30)]
+    html = render_html(records_to_frame(rows), META)
+    dots = svg_dots(html, "plot-budget")
+    assert len(dots) == plots.MAX_POINTS
+    assert len([d for d in dots if d["fill"] == "#d92d20"]) == 30
+    assert html == render_html(records_to_frame(rows), META)  # the sample is the same on every render
+    assert "Showing 2000 of 2530 checks" in " ".join(html.split())
+
+
+def test_zero_and_tiny_errors_sit_on_the_bottom_edge(records):
+    rows = [rec("add", "forward", example=0, max_abs_err=0.0), rec("add", "forward", example=1, max_abs_err=1e-300)]
+    html = render_html(records_to_frame([*records, *rows]), META)
+    assert "2 of the dots shown" in " ".join(html.split())
+    ys = {d["cy"] for d in svg_dots(html, "plot-budget")}
+    assert max(ys, key=float) == "474.0"  # the bottom of the 460-pixel square under a 14-pixel margin
+
+
+def test_no_plots_without_numbers():
+    program = rec("program", "semantics", max_abs_err=math.nan, max_rel_err=math.nan, tolerance=math.nan)
+    page = Page(render_html(records_to_frame([program]), META))
+    assert not page.find("svg") and not page.find("figure")
+
+
+def test_the_page_loads_nothing_from_anywhere(records):
+    html = render_html(records_to_frame(two_engines(records)), META)
+    page = Page(html)
+    for tag, attrs in page.tags:
+        assert tag not in ("script", "link", "img", "iframe", "object", "embed"), tag
+        for name in ("src", "href", "xlink:href"):
+            value = attrs.get(name) or ""
+            assert not re.match(r"\s*(https?:)?//", value), (tag, name, value)
+            assert not value or value.startswith("#"), (tag, name, value)  # only links within the page
+    assert "@import" not in html and "url(" not in html
+
+
+def test_structure_of_a_failing_page(records):
+    page = Page(render_html(records_to_frame(records), META))
+    ids = {a["id"] for _, a in page.tags if "id" in a}
+    assert {"status", "summary", "matrix", "plots", "plot-budget", "plot-relative", "findings", "legend", "meta"} <= ids
+    assert "history" not in ids  # no earlier runs given
+    for section in page.find("section", "op"):
+        assert section["id"] in ids and section["data-op"] in {"matmul", "relu"}
+
+
+# --- meta -----------------------------------------------------------------------------------------
+
+
+def test_meta_is_grouped_and_missing_required_keys_are_said(records):
+    meta = {**META, "hypothesis_settings": {"derandomize": False, "phases": ["generate"]}, "future_key": "x"}
+    html = render_html(records_to_frame(records), meta)
+    page = Page(html)
+    keys = {a["data-key"]: a.get("class") for a in page.find("tr") if "data-key" in a}
+    assert keys["hypothesis_settings"] is None and keys["future_key"] is None
+    assert keys["torch_version"] == "missing" and keys["platform"] == "missing"
+    assert "not recorded" in html and "{&#34;derandomize&#34;: false, &#34;phases&#34;: [&#34;generate&#34;]}" in html
+    groups = re.findall(r'<tr class="group"><th colspan="2">(\w+)</th>', html)
+    assert groups == ["run", "engine", "torch", "generation", "environment", "other"]  # no campaign keys
+
+
+def test_known_failures_are_shown_in_the_banner(records):
+    html = render_html(records_to_frame(records), {**META, "new_failures": 0, "known_failures": 2})
+    assert Page(html).find("div", id="known")
+    assert "0 new, 2 known" in html
+
+
+def test_readme_tables_match_the_schema():
+    from gradcheck_suite.report import readme
+    from gradcheck_suite.report.schema import META_KEYS, REQUIRED_META
+
+    text = readme.README.read_text(encoding="utf-8")
+    assert readme.blocks(text) == ["columns", "meta"]
+    assert readme.update(text) == text, "reports/README.md is stale: run python3 -m gradcheck_suite.report.readme"
+    for name in COLUMNS:
+        assert f"| `{name}` |" in text
+    assert set(REQUIRED_META) <= set(META_KEYS)
+    assert readme.update(text.replace("| `replay_id` |", "| `gone` |")) == text  # the check can fail
+
+
+# --- escaping -------------------------------------------------------------------------------------
+
+ATTRIBUTE_BREAK = '"><img src=x onerror=alert(3)>'
+NASTY = f"{EVIL}{ATTRIBUTE_BREAK}'><svg onload=alert(4)>&amp;"
+
+
+def nasty_frame() -> pd.DataFrame:
+    """Every string column of a failing, an informational and a passing row holds markup."""
+    rows = []
+    for engine in (f"eng{NASTY}", f"other{NASTY}"):
+        for verdict in ("engine-bug", "convention", "pass"):
+            row = rec("add", "forward", verdict, engine=engine).row()
+            for column in ("run_id", "op", "shapes", "kwargs", "rule", "detail", "inputs", "location", "reference"):
+                row[column] = f"{column}{NASTY}"
+            row["detail"] = f"worst at {NASTY}: e={NASTY} torch=1 fd=2"
+            row["inputs"] = NASTY * 20  # long enough to be folded
+            row["replay_id"] = f"id{NASTY}"
+            row["dtype"] = f"float32{NASTY}"
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    frame.loc[0, "verdict"] = f"engine-bug{NASTY}"  # a foreign CSV's verdict
+    frame.loc[1, "check"] = f"check{NASTY}"
+    return frame
+
+
+def assert_no_markup_from_data(html: str) -> None:
+    page = Page(html)
+    assert EVIL not in html and ATTRIBUTE_BREAK not in html and "<svg onload" not in html
+    assert not page.find("script") and not page.find("img")
+    assert not any(name.startswith("on") for _, attrs in page.tags for name in attrs)
+    assert not any("alert" in text for text in page.scripts)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_every_string_from_data_is_escaped(tmp_path):
+    frame = nasty_frame()
+    meta = {"run_id": NASTY, "engine": NASTY, "command": NASTY, NASTY: NASTY, "ops": [NASTY], "examples": NASTY}
+    earlier = tmp_path / "earlier"
+    write_reports(frame, {**meta, "started": "2000-01-01"}, earlier)  # a history row full of markup
+    history = __import__("gradcheck_suite.report.history", fromlist=["history"]).history
+    html = render_html(frame, meta, history=history(tmp_path / "now", frame, meta), notes=[NASTY])
+    assert 'id="history"' in html and 'id="notes"' in html and html.count('class="op-row"') == 2
+    assert_no_markup_from_data(html)
+
+
+def test_escaping_test_would_catch_raw_markup():
+    with pytest.raises(AssertionError):
+        assert_no_markup_from_data(f"<p>{EVIL}</p>")
+    with pytest.raises(AssertionError):
+        assert_no_markup_from_data('<p title=""><img src=x onerror=alert(3)>"></p>')
+
+
+def test_sections_show_the_worst_rows_and_count_the_rest():
+    from gradcheck_suite.report import findings
+
+    bad = [
+        rec("mul", "vjp-fd", "engine-bug", example=i, score=float(i + 2)) for i in range(findings.MAX_ROWS_PER_OP + 30)
+    ]
+    odd = [rec("mul", "vjp-torch", "convention", example=i) for i in range(findings.MAX_OTHER_ROWS_PER_OP + 10)]
+    html = render_html(records_to_frame([*bad, *odd]), META)
+    page = Page(html)
+    shown = [a for t, a in page.tags if t == "tr" and a.get("class") in ("tone-fail", "tone-amber")]
+    assert len(shown) == findings.MAX_ROWS_PER_OP + findings.MAX_OTHER_ROWS_PER_OP
+    assert "40 more rows not shown" in html
+    scores = re.findall(r'<td class="num over">([0-9.]+)</td>', html)
+    assert scores[0] == fmt_num(findings.MAX_ROWS_PER_OP + 31)  # the worst first

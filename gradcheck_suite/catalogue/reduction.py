@@ -137,7 +137,7 @@ def _reduce_kwargs_without_none(shapes_) -> st.SearchStrategy[dict]:
 
 
 def _constant(ns, array: np.ndarray, like):
-    return ns.from_numpy(np.ascontiguousarray(array)).to(like.dtype)
+    return ns.from_numpy(np.array(array, copy=True)).to(like.dtype)  # ascontiguousarray makes 0-d 1-d
 
 
 def _spread(ns, a, ladder):

@@ -18,19 +18,20 @@ import math
 import time
 import traceback
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
+from gradcheck_suite.cases_io import replay_id
 from gradcheck_suite.checking import higher_order, tolerances, verdicts
 from gradcheck_suite.checking.compare import Comparison, compare, scores
 from gradcheck_suite.checking.estimators import Estimator, locate, output_of, trusted_complex
 from gradcheck_suite.checking.judge import Flat, Judgement, Witnesses, judge
 from gradcheck_suite.checking.noise import NoiseProbe
-from gradcheck_suite.engines.mirror import MirrorEngine
+from gradcheck_suite.engines.protocol import Engine
 from gradcheck_suite.oracles import finite_diff
-from gradcheck_suite.records import Record
+from gradcheck_suite.records import CASE_CHECKS, Record
 from gradcheck_suite.strategies import Case
 
 MAX_REFINED = 256  # elements per check estimated again with smaller steps
@@ -63,11 +64,13 @@ class CaseChecker:
 
     ``probes``: Rademacher probes for inputs above finite_diff.FULL_LIMIT elements.
     ``higher_order_every``: JVP and HVP checks on every n-th example of a stream (1: all).
+    ``checks``: the checks to report (default: all); JVP/HVP work is skipped when none of
+    theirs is selected. A failing forward row (the op itself broke) is always reported.
     """
 
     def __init__(
-        self, engine: MirrorEngine, oracle: MirrorEngine, *, probes: int = finite_diff.PROBES,
-        higher_order_every: int = 1,
+        self, engine: Engine, oracle: Engine, *, probes: int = finite_diff.PROBES,
+        higher_order_every: int = 1, checks: Iterable[str] | None = None,
     ) -> None:  # fmt: skip
         if probes < 1 or higher_order_every < 1:
             raise ValueError(f"probes and higher_order_every must be >= 1, got {probes} and {higher_order_every}")
@@ -75,14 +78,29 @@ class CaseChecker:
         self.oracle = oracle
         self.probes = probes
         self.higher_order_every = higher_order_every
+        self.checks = frozenset(checks) if checks is not None else None
+        unknown = sorted((self.checks or frozenset()) - set(CASE_CHECKS))
+        if unknown:
+            raise ValueError(f"unknown check {', '.join(unknown)}; expected some of {', '.join(CASE_CHECKS)}")
+        self.higher_order = self.checks is None or any(c[:3] in ("jvp", "hvp") for c in self.checks)
 
     def check(self, case: Case, ids: CaseIds) -> list[Record]:
         start = time.perf_counter()
         records = self._check(case, ids)
+        if self.checks is not None:
+            records = [r for r in records if r.check in self.checks or (r.failed and r.check == "forward")]
         ms = (time.perf_counter() - start) * 1000 / max(len(records), 1)
         for r in records:
             r.duration_ms = ms
         return records
+
+    def unsupported(self, op, dtype: str, ids: CaseIds) -> Record:
+        """The one record of an (op, dtype) stream the engine's adapter does not support."""
+        return Record(
+            run_id=ids.run_id, engine=self.engine.name, op=op.name, check="forward", dtype=dtype, shapes="[]",
+            kwargs="{}", seed=ids.seed, example=ids.example, verdict="unsupported",
+            rule=f"engine {self.engine.name!r} does not support {op.name} (its adapter's supports() is False)",
+        )  # fmt: skip
 
     def harness_error(self, case: Case, ids: CaseIds, exc: BaseException) -> Record:
         """The record for a case the checker itself crashed on (a bug of ours)."""
@@ -96,15 +114,16 @@ class CaseChecker:
     ) -> Record:  # fmt: skip
         rec = Record(
             run_id=ids.run_id, engine=self.engine.name, op=case.op.name, check=check, dtype=case.dtype,
-            shapes=json.dumps([list(s) for s in case.shapes]), kwargs=_json(case.kwargs),
+            shapes=json.dumps([list(s) for s in case.shapes]), kwargs=as_json(case.kwargs),
             seed=ids.seed, example=ids.example, verdict=verdict[0], rule=verdict[1], detail=detail,
-            location=_json(location) if location else "", reference=reference,
+            location=as_json(location) if location else "", reference=reference,
         )  # fmt: skip
         if cmp is not None:
             rec.max_abs_err, rec.max_rel_err = cmp.max_abs_err, cmp.max_rel_err
             rec.tolerance, rec.score = cmp.tolerance, cmp.score
         if rec.failed:
-            rec.inputs = _json({f"x{i}": x.tolist() for i, x in enumerate(case.inputs)} | {"dtype": case.dtype})
+            rec.inputs = as_json({f"x{i}": x.tolist() for i, x in enumerate(case.inputs)} | {"dtype": case.dtype})
+            rec.replay_id = replay_id(case)
         return rec
 
     def _check(self, case: Case, ids: CaseIds) -> list[Record]:
@@ -117,6 +136,9 @@ class CaseChecker:
 
         (e_in, e_out), (t_in, t_out) = e_fwd, t_fwd
         e_val, t_val = self.engine.to_numpy(e_out), self.oracle.to_numpy(t_out)
+        if e_val.shape != t_val.shape:
+            rule = f"forward: the engine's output has shape {list(e_val.shape)}, torch's {list(t_val.shape)}"
+            return [self._record(case, ids, "forward", ("forward-mismatch", rule))]
         wide = [x.astype(np.float64) for x in case.inputs]
         n_terms = max(1, sum(x.size for x in case.inputs))
         v = case.cotangent(t_val.shape)
@@ -137,10 +159,17 @@ class CaseChecker:
             verdict = verdicts.errors(e_err, t_err, "backward")
             records.append(self._record(case, ids, "vjp-torch", verdict, detail=_raised(e_err, t_err)))
             return records
+        misshapen = [(i, np.shape(g), x.shape) for i, (g, x) in enumerate(zip(e_grads, case.inputs))
+                     if np.shape(g) != x.shape]  # fmt: skip
+        if misshapen or len(e_grads) != len(case.inputs):
+            wrong = "; ".join(f"input {i}: {list(got)} for an input of shape {list(x)}" for i, got, x in misshapen)
+            rule = f"vjp: the engine's gradients have the wrong shape ({wrong or f'{len(e_grads)} gradients'})"
+            records.append(self._record(case, ids, "vjp-torch", ("engine-bug", rule)))
+            return records
         to64 = tolerances.EPS["float64"] / tolerances.eps(case.dtype)  # the differences evaluate in float64
         noise64 = (fwd_noise or 0.0) * to64, max((n or 0.0 for n in g_noise), default=0.0) * to64
         records += self._vjp_records(case, ids, wide, v, e_grads, t_grads, g_noise, n_terms, noise64[0])
-        if ids.example % self.higher_order_every == 0:
+        if self.higher_order and ids.example % self.higher_order_every == 0:
             records += self._higher_order_records(case, ids, wide, v, n_terms, noise64)
         return records
 
@@ -298,5 +327,6 @@ def _where(cmp: Comparison, label: str, **values: float | None) -> str:
     return f"worst at {at}: {shown}"
 
 
-def _json(value) -> str:
+def as_json(value) -> str:
+    """JSON for record columns (arrays as lists, anything else by str), keys sorted."""
     return json.dumps(value, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o), sort_keys=True)

@@ -28,7 +28,7 @@ import numpy as np
 from gradcheck_suite.checking import tolerances, verdicts
 from gradcheck_suite.checking.judge import Flat, Witnesses
 from gradcheck_suite.checking.noise import NoiseProbe
-from gradcheck_suite.engines.mirror import MirrorEngine
+from gradcheck_suite.engines.protocol import Engine
 from gradcheck_suite.oracles import complex_step
 from gradcheck_suite.oracles import finite_diff as fd
 from gradcheck_suite.strategies import Case
@@ -97,7 +97,7 @@ def _witnesses(flat, engine, torch, noise, ref: fd.ArrayDerivative, dtype: str, 
     )  # fmt: skip
 
 
-def jvp_witnesses(engine: MirrorEngine, oracle: MirrorEngine, case: Case, wide, v, n_terms: int, noise64=0.0) -> Built:
+def jvp_witnesses(engine: Engine, oracle: Engine, case: Case, wide, v, n_terms: int, noise64=0.0) -> Built:
     """``noise64``: the measured rounding noise of the float64 forward (finite_diff rounding)."""
     op, kwargs = case.op, case.kwargs
     rng = _rng(v, b"jvp")
@@ -142,7 +142,7 @@ def _complex_jvp(oracle, case, wide, tangents, n_terms, central: fd.ArrayDerivat
     return cs, "complex step of f along u (torch complex128 forward)"
 
 
-def hvp_witnesses(engine: MirrorEngine, oracle: MirrorEngine, case: Case, wide, v, n_terms: int, noise64=0.0) -> Built:
+def hvp_witnesses(engine: Engine, oracle: Engine, case: Case, wide, v, n_terms: int, noise64=0.0) -> Built:
     """``noise64``: the measured rounding noise of torch's float64 VJP (finite_diff rounding)."""
     op, kwargs = case.op, case.kwargs
     rng = _rng(v, b"hvp")

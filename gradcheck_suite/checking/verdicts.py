@@ -59,8 +59,8 @@ VERDICTS: dict[str, tuple[bool, str, str]] = {
         "E~T, E!~F with score <= NOISE_SCORE: the reference's error estimate was optimistic (curvature in the step)",
     ),
     "unsupported": (
-        False, "the engine does not implement this derivative mode for the op (e.g. forward-mode AD)",
-        "the engine raised NotImplementedError, or has no forward_ad module",
+        False, "the engine does not implement the op, or this derivative mode of it (e.g. forward-mode AD)",
+        "the adapter's supports(op) is False, or the engine raised NotImplementedError",
     ),
     "forward-mismatch": (True, "the engine's forward values differ from torch's", "E!~T on forward values"),
     "error-mismatch": (True, "one side raised an error, the other did not", "exactly one of E, T raised"),
@@ -73,6 +73,14 @@ VERDICTS: dict[str, tuple[bool, str, str]] = {
         "a step raised on one side only, or left a different observable state (semantics/)",
     ),
     "harness-error": (True, "the checker itself failed on this case (a bug to report)", "the checker raised"),
+    "timeout": (
+        True, "the case ran longer than the campaign's per-case timeout (a hang in the engine, torch or checker)",
+        "no result within --case-timeout seconds; the worker was stopped and replaced",
+    ),
+    "worker-crash": (
+        True, "the process checking the case died (a crash in native code, an abort, or a kill)",
+        "the worker exited while checking the case; it was replaced",
+    ),
 }  # fmt: skip
 
 FAILING = frozenset(name for name, (fails, *_) in VERDICTS.items() if fails)
@@ -206,8 +214,8 @@ def errors(engine_error: BaseException | None, torch_error: BaseException | None
     if engine_error is not None and torch_error is not None:
         return "pass", f"{stage}: both engine and torch raised"
     if engine_error is not None:
-        if stage in ("jvp", "hvp") and isinstance(engine_error, NotImplementedError):
-            return "unsupported", f"{stage}: the engine does not implement this derivative mode for the op"
+        if isinstance(engine_error, NotImplementedError):
+            return "unsupported", f"{stage}: the engine does not implement this (NotImplementedError)"
         return "error-mismatch", f"{stage}: the engine raised, torch did not"
     return "error-mismatch", f"{stage}: torch raised, the engine did not"
 

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from gradcheck_suite.catalogue.spec import OpSpec
+from gradcheck_suite.engines.protocol import Engine
 
 
-class MirrorEngine:
+class MirrorEngine(Engine):
     """Runs catalogue ops on a torch-like module (``reference`` or ``torch``)."""
 
     def __init__(self, name: str, module: Any, call: Callable[..., Any], version: str) -> None:
@@ -42,11 +43,6 @@ class MirrorEngine:
         return [
             np.zeros(x.shape, self.to_numpy(x).dtype) if g is None else self.to_numpy(g) for g, x in zip(grads, inputs)
         ]
-
-    def vjp_at(self, op: OpSpec, arrays: Sequence[np.ndarray], kwargs: dict, cotangent: np.ndarray) -> list:
-        """v^T J from a fresh forward pass (for repeated products at one point)."""
-        inputs, out = self.forward(op, arrays, kwargs)
-        return self.vjp(inputs, out, cotangent)
 
     def jvp(self, op: OpSpec, arrays: Sequence[np.ndarray], tangents: Sequence[np.ndarray], kwargs: dict) -> np.ndarray:
         """J u by forward-mode AD: dual tensors in, the output's tangent out (zeros if none)."""

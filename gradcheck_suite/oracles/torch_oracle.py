@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from gradcheck_suite.catalogue.spec import OpSpec
 from gradcheck_suite.engines.mirror import MirrorEngine
 
 
 def torch_oracle() -> MirrorEngine:
-    import torch
+    from gradcheck_suite.engines import get_engine
 
-    return MirrorEngine("torch", torch, OpSpec.call_torch, torch.__version__)
+    return get_engine("torch")
 
 
 def torch_settings() -> dict[str, Any]:

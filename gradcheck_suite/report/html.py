@@ -1,46 +1,29 @@
-"""The self-contained HTML report: pandas does the grouping, a jinja2 template the markup."""
+"""The self-contained HTML report: pandas does the grouping, a jinja2 template the markup.
+
+Every string from data reaches the page through jinja2's autoescaping or, inside the SVG
+plots, through xml.etree; nothing loads from the network (no scripts, fonts or images).
+"""
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
-import math
-import re
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import pandas as pd
 
-from gradcheck_suite.records import CHECKS, COLUMNS, FAILING, VERDICTS, replay_command
+from gradcheck_suite.records import CHECKS, COLUMNS, FAILING, VERDICTS
+from gradcheck_suite.report import findings, plots, summary
+from gradcheck_suite.report.formatting import anchor, css_name, element_text, fmt_num, rank, tone
+from gradcheck_suite.report.history import history as run_history
+from gradcheck_suite.report.schema import META_GROUPS, META_KEYS, REQUIRED_META
 from gradcheck_suite.report.tables import atomic_write_text, ensure_frame
 
-# Informational verdicts get a colour of their own; failing ones are red, pass green.
-TONES = {
-    "torch-differs": "amber",
-    "convention": "amber",
-    "not-differentiable": "blue",
-    "numerical-noise": "blue",
-}
-MAX_ROWS_PER_OP = 200  # beyond this the CSV is the place to look; keeps the page light
-INPUTS_PREVIEW = 200
-# Meta keys shown first, in this order; any others follow alphabetically.
-META_ORDER = (
-    "run_id",
-    "engine",
-    "command",
-    "tool_version",
-    "torch_version",
-    "numpy_version",
-    "python",
-    "platform",
-    "torch_threads",
-    "seed",
-    "examples",
-    "dtypes",
-    "ops",
-    "started",
-    "finished",
-)
+__all__ = ["build_context", "fmt_num", "render_html", "write_html"]
+
+MAX_ROWS_PER_OP = findings.MAX_ROWS_PER_OP
 
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -49,171 +32,111 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-# Verdicts from a foreign CSV end up in class names; keep those to safe characters.
-_ENV.filters["css"] = lambda name: re.sub(r"[^A-Za-z0-9_-]+", "_", str(name))
+_ENV.filters["css"] = css_name
+_ENV.filters["text"] = element_text
 
 
-def tone(verdict: str) -> str:
-    if verdict in FAILING:
-        return "fail"
-    return "pass" if verdict == "pass" else TONES.get(verdict, "amber")
+def _meta_value(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True, default=str)
+    return str(value)
 
 
-def rank(verdict: str) -> int:
-    """Lower is worse: failing, then informational, then pass; ties in VERDICTS order."""
-    tier = 0 if verdict in FAILING else 2 if verdict == "pass" else 1
-    order = list(VERDICTS).index(verdict) if verdict in VERDICTS else len(VERDICTS)
-    return tier * 100 + order
+def meta_groups(meta: dict) -> list[tuple[str, list[tuple[str, str, str, bool]]]]:
+    """(group, [(key, value, meaning, missing)]) in META_KEYS order, unknown keys under "other";
+    a key the issue requires but the run did not record shows as missing."""
+    grouped: dict[str, list[tuple[str, str, str, bool]]] = {g: [] for g in META_GROUPS}
+    for key, (group, meaning) in META_KEYS.items():
+        if key in meta:
+            grouped[group].append((key, _meta_value(meta[key]), meaning, False))
+        elif key in REQUIRED_META and meta:
+            grouped[group].append((key, "not recorded", meaning, True))
+    for key in sorted(k for k in meta if k not in META_KEYS):
+        grouped["other"].append((str(key), _meta_value(meta[key]), "", False))
+    return [(group, rows) for group, rows in grouped.items() if rows]
 
 
-def fmt_num(value: Any) -> str:
-    """3 significant digits; scientific when tiny or huge; blank-ish dash for NaN."""
+def _duration(meta: dict) -> str:
     try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if math.isnan(x):
-        return "—"
-    if math.isinf(x):
-        return "∞" if x > 0 else "−∞"
-    if x == 0:
-        return "0"
-    if 1e-3 <= abs(x) < 1e4:
-        return f"{x:.3g}" if abs(x) < 1e3 else f"{x:.0f}"
-    mantissa, exponent = f"{x:.2e}".split("e")
-    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+        seconds = (_dt.datetime.fromisoformat(meta["finished"]) - _dt.datetime.fromisoformat(meta["started"])).seconds
+    except (KeyError, TypeError, ValueError):
+        return ""
+    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
 
 
-def _anchor(index: int, op: str) -> str:
-    # ids come from data, so keep only safe characters; the index keeps them unique.
-    return f"op-{index}-" + re.sub(r"[^A-Za-z0-9_-]+", "-", op).strip("-")[:40]
+def build_context(
+    frame: pd.DataFrame, meta: dict, history: dict | None = None, notes: list[str] | tuple[str, ...] = ()
+) -> dict[str, Any]:
+    return _context(ensure_frame(frame), meta, history, notes)
 
 
-def _cell(group: pd.DataFrame | None) -> dict[str, Any]:
-    if group is None or group.empty:
-        return {"tone": "empty", "verdict": "", "text": "—", "title": "not run", "counts": []}
-    counts = group["verdict"].value_counts()
-    verdicts = sorted(counts.index, key=rank)
-    worst, total = verdicts[0], int(counts.sum())
-    failing = int(counts[[v for v in verdicts if v in FAILING]].sum())
-    other = total - int(counts.get("pass", 0))
-    if failing:
-        text = f"{failing} ✗ / {total}"
-    elif other:
-        text = f"{other} ~ / {total}"
-    else:
-        text = f"{total} ✓"
-    pairs = [(v, int(counts[v])) for v in verdicts if v != "pass"]
-    title = ", ".join(f"{v}: {int(counts[v])}" for v in verdicts)
-    return {"tone": tone(worst), "verdict": worst, "text": text, "title": title, "counts": pairs}
-
-
-def _row(row: dict[str, Any]) -> dict[str, Any]:
-    inputs = str(row["inputs"])
-    return {
-        **{k: row[k] for k in ("dtype", "shapes", "kwargs", "check", "verdict", "rule", "detail")},
-        "example": row["example"],
-        "tone": tone(row["verdict"]),
-        "numbers": [fmt_num(row[k]) for k in ("max_abs_err", "max_rel_err", "tolerance", "score")],
-        "over": bool(row["score"] > 1),
-        "inputs": inputs,
-        "inputs_preview": inputs[:INPUTS_PREVIEW] + ("…" if len(inputs) > INPUTS_PREVIEW else ""),
-        "inputs_long": len(inputs) > INPUTS_PREVIEW,
-    }
-
-
-def _section(op: str, anchor: str, op_rows: pd.DataFrame, examples: Any) -> dict[str, Any]:
-    rows = op_rows[op_rows["verdict"] != "pass"]
-    rows = rows.assign(_rank=rows["verdict"].map(rank), _score=rows["score"].fillna(math.inf))
-    rows = rows.sort_values(["_rank", "_score"], ascending=[True, False], kind="stable")
-    # One replay command per op/dtype stream, failing streams first.
-    replays = []
-    for _, group in rows.groupby(["dtype", "seed"], sort=False):
-        first = group.iloc[0].to_dict()
-        budget = examples if examples is not None else "N"
-        replays.append(
-            {
-                "command": replay_command(first, budget),
-                "examples": ", ".join(str(e) for e in sorted(group["example"].unique())),
-                "tone": tone(first["verdict"]),
-            }
-        )
-    shown = rows.head(MAX_ROWS_PER_OP)
-    return {
-        "op": op,
-        "anchor": anchor,
-        "cell": _cell(op_rows),
-        "total": len(op_rows),
-        "rows": [_row(r) for r in shown.to_dict("records")],
-        "hidden": len(rows) - len(shown),
-        "replays": replays,
-        "budget_known": examples is not None,
-    }
-
-
-def _meta_rows(meta: dict) -> list[tuple[str, str]]:
-    keys = [k for k in META_ORDER if k in meta] + sorted(k for k in meta if k not in META_ORDER)
-    out = []
-    for key in keys:
-        value = meta[key]
-        if isinstance(value, (list, tuple)):
-            value = ", ".join(str(v) for v in value)
-        elif isinstance(value, dict):
-            value = json.dumps(value, sort_keys=True, default=str)
-        out.append((str(key), str(value)))
-    return out
-
-
-def build_context(frame: pd.DataFrame, meta: dict) -> dict[str, Any]:
-    frame = ensure_frame(frame)
+def _context(frame: pd.DataFrame, meta: dict, history: dict | None, notes: list[str] | tuple[str, ...]) -> dict:
     failing = frame["verdict"].isin(FAILING)
-    # Ops with failures first (most failing rows first), then ops with informational rows.
-    tier = frame["verdict"].map(rank) // 100
-    per_op = frame.assign(_fail=failing, _other=frame["verdict"] != "pass", _tier=tier).groupby("op")
-    order = per_op.agg(tier=("_tier", "min"), fails=("_fail", "sum"), other=("_other", "sum"))
-    order = order.reset_index().sort_values(
-        ["tier", "fails", "other", "op"], ascending=[True, False, False, True], kind="stable"
-    )
-    present = set(frame["check"])  # a column per check that ran (a run without programs has no semantics column)
-    checks = [c for c in CHECKS if c in present] + sorted(present - set(CHECKS))
-    cells = dict(iter(frame.groupby(["op", "check"])))
-    matrix, sections = [], []
-    for index, op in enumerate(order["op"]):
-        op_rows = frame[frame["op"] == op]
-        anchor = _anchor(index, op) if (op_rows["verdict"] != "pass").any() else ""
-        row_cells = [_cell(cells.get((op, check))) for check in checks]
-        matrix.append({"op": op, "anchor": anchor, "cells": row_cells, "total": len(op_rows)})
-        if anchor:
-            sections.append(_section(op, anchor, op_rows, meta.get("examples")))
+    ops = summary.op_order(frame)
+    engines = summary.engines_present(frame)
+    checks = summary.checks_present(frame)
+    non_pass_ops = set(frame.loc[frame["verdict"] != "pass", "op"])
+    anchors = {op: anchor(i, op) for i, op in enumerate(ops) if op in non_pass_ops}
+    matrix = summary.matrix(frame, ops, engines, checks, anchors)
     by_verdict = frame["verdict"].value_counts()
-    engines = sorted(set(frame["engine"]))
+    engine_text = str(meta.get("engine") or ", ".join(engines) or "unknown engine")
     return {
-        "title": f"gradcheck-suite report — {meta.get('engine') or ', '.join(engines) or 'unknown engine'}",
-        "engine": meta.get("engine") or ", ".join(engines) or "unknown",
-        "run_id": meta.get("run_id") or ", ".join(sorted(set(frame["run_id"]))),
+        "title": f"gradcheck-suite report — {engine_text}",
+        "engine": engine_text,
+        "engines": engines,
+        "several_engines": len(engines) > 1,
+        "engine_totals": summary.engine_totals(frame, engines),
+        "differing_ops": [g["op"] for g in matrix if g["differs"]],
+        "run_id": str(meta.get("run_id") or ", ".join(sorted(set(frame["run_id"])))),
         "status": "empty" if frame.empty else "fail" if failing.any() else "pass",
         "failing": int(failing.sum()),
         "interrupted": bool(meta.get("interrupted")),
+        "known": {"new": meta["new_failures"], "known": meta["known_failures"]}
+        if "new_failures" in meta and "known_failures" in meta
+        else None,
+        "notes": list(notes),
         "counts": {
-            "cases": len(frame[["op", "dtype", "seed", "example"]].drop_duplicates()),
+            "cases": len(frame[["engine", "op", "dtype", "seed", "example"]].drop_duplicates()),
             "checks": len(frame),
             "ops": int(frame["op"].nunique()),
             "dtypes": ", ".join(sorted(set(frame["dtype"]))) or "—",
+            "duration": _duration(meta),
         },
         "by_verdict": [(v, int(by_verdict[v]), tone(v)) for v in sorted(by_verdict.index, key=rank)],
         "checks": [(c, CHECKS.get(c, "")) for c in checks],
         "matrix": matrix,
-        "sections": sections,
-        "max_rows": MAX_ROWS_PER_OP,
+        "sections": findings.sections(frame, ops, anchors, meta.get("examples"), meta.get("engine_specs") or {}),
+        "max_rows": findings.MAX_ROWS_PER_OP,
+        "max_other_rows": findings.MAX_OTHER_ROWS_PER_OP,
+        "plots": {
+            "budget": plots.error_vs_budget(frame),
+            "relative": plots.relative_errors(frame, ops, engines),
+            "max_points": plots.MAX_POINTS,
+        },
+        "history": history,
         "legend": [(v, fails, meaning, tone(v)) for v, (fails, meaning) in VERDICTS.items()],
         "columns": list(COLUMNS.items()),
-        "meta": _meta_rows(meta),
+        "meta": meta_groups(meta),
     }
 
 
-def render_html(frame: pd.DataFrame, meta: dict) -> str:
-    return _ENV.get_template("report.html").render(**build_context(frame, meta))
+def render_html(
+    frame: pd.DataFrame,
+    meta: dict,
+    *,
+    run_dir: Path | None = None,
+    history: dict | None = None,
+    notes: list[str] | tuple[str, ...] = (),
+) -> str:
+    """The report page. With `run_dir`, earlier runs in its parent folder make a history section
+    (an explicit `history` wins); `notes` are shown under the header (e.g. "meta.json missing")."""
+    frame = ensure_frame(frame)
+    if history is None and run_dir is not None:
+        history = run_history(run_dir, frame, meta)
+    return _ENV.get_template("report.html").render(**_context(frame, meta, history, notes))
 
 
-def write_html(frame: pd.DataFrame, meta: dict, path: Path) -> None:
-    atomic_write_text(path, render_html(frame, meta))
+def write_html(frame: pd.DataFrame, meta: dict, path: Path, **options: Any) -> None:
+    atomic_write_text(path, render_html(frame, meta, **options))

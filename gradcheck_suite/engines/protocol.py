@@ -1,0 +1,109 @@
+"""What an engine adapter provides. The checker talks to engines (and to torch, the
+oracle) through these methods only, with NumPy arrays in and out.
+
+Required:
+- ``name``, ``version``: shown in every record and in the run metadata.
+- ``forward(op, arrays, kwargs) -> (inputs, output)``: run a catalogue op on inputs that
+  require grad. Both values are opaque to the checker; they are handed back to ``vjp``.
+- ``vjp(inputs, output, cotangent) -> [array per input]``: v^T J for the forward above
+  (zeros for an input the output does not depend on).
+- ``to_numpy(output) -> ndarray``: the forward value.
+
+Optional (the defaults below):
+- ``supports(op) -> bool``: False makes every case of the op an ``unsupported`` record
+  (default: every op). An op may also raise ``NotImplementedError`` at any stage.
+- ``evaluate`` (the forward value alone, for finite differences), ``vjp_at``: built from
+  ``forward``/``vjp``; override when the engine has something cheaper.
+- ``jvp(op, arrays, tangents, kwargs)``: J u by forward mode; ``hvp(op, arrays, kwargs,
+  cotangent, direction)``: d/dx <v^T J(x), w>. Without them those checks are ``unsupported``.
+
+The methods take the catalogue's ``OpSpec``; ``op.name`` is how an adapter with its own
+op table finds its implementation, and ``op.call_engine(module, *tensors, **kwargs)``
+runs the catalogue's torch-API description on a module that mirrors torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from gradcheck_suite.catalogue.spec import OpSpec
+
+
+class Engine:
+    """Base class of engine adapters: subclass it, set ``name``/``version``, implement
+    ``forward``, ``vjp`` and ``to_numpy`` (and optionally the rest)."""
+
+    name: str = "engine"
+    version: str = ""
+
+    # -- required ----------------------------------------------------------------------
+
+    def forward(self, op: OpSpec, arrays: Sequence[np.ndarray], kwargs: dict) -> tuple[Any, Any]:
+        raise NotImplementedError(f"engine {self.name!r} does not implement forward")
+
+    def vjp(self, inputs: Any, output: Any, cotangent: np.ndarray) -> list[np.ndarray]:
+        raise NotImplementedError(f"engine {self.name!r} does not implement vjp")
+
+    def to_numpy(self, value: Any) -> np.ndarray:
+        return np.asarray(value)
+
+    # -- optional ----------------------------------------------------------------------
+
+    def supports(self, op: OpSpec) -> bool:
+        return True
+
+    def evaluate(self, op: OpSpec, arrays: Sequence[np.ndarray], kwargs: dict) -> np.ndarray:
+        """The op's value (called many times by finite differences: override if cheaper)."""
+        return self.to_numpy(self.forward(op, arrays, kwargs)[1])
+
+    def vjp_at(self, op: OpSpec, arrays: Sequence[np.ndarray], kwargs: dict, cotangent: np.ndarray) -> list:
+        inputs, out = self.forward(op, arrays, kwargs)
+        return self.vjp(inputs, out, cotangent)
+
+    def jvp(self, op: OpSpec, arrays: Sequence[np.ndarray], tangents: Sequence[np.ndarray], kwargs: dict) -> np.ndarray:
+        raise NotImplementedError(f"engine {self.name!r} has no forward-mode AD")
+
+    def hvp(
+        self, op: OpSpec, arrays: Sequence[np.ndarray], kwargs: dict, cotangent: np.ndarray, direction: Sequence
+    ) -> list[np.ndarray]:
+        raise NotImplementedError(f"engine {self.name!r} has no second-order derivatives")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {self.version}>".replace("  ", " ")
+
+
+REQUIRED = ("forward", "vjp", "to_numpy")
+
+
+class _Adapted:
+    """An object with the required methods but not derived from Engine: the Engine
+    defaults fill in the optional methods it lacks."""
+
+    def __init__(self, obj: Any) -> None:
+        self._obj = obj
+
+    def __getattr__(self, attr: str) -> Any:
+        if hasattr(self._obj, attr):
+            return getattr(self._obj, attr)
+        default = getattr(Engine, attr)
+        return default.__get__(self) if callable(default) else default
+
+    def __repr__(self) -> str:
+        return repr(self._obj)
+
+
+def check_engine(obj: Any, origin: str) -> Engine:
+    """``obj`` if it is an Engine; an object with the required methods and a name gets the
+    Engine defaults for the rest; anything else is a TypeError that says what is missing."""
+    missing = [m for m in REQUIRED if not callable(getattr(obj, m, None))]
+    if not isinstance(getattr(obj, "name", None), str):
+        missing.append("name (a string)")
+    if missing:
+        raise TypeError(
+            f"{origin} is not an engine adapter: it lacks {', '.join(missing)} "
+            "(see gradcheck_suite.engines.Engine for what an adapter provides)"
+        )
+    return obj if isinstance(obj, Engine) else _Adapted(obj)  # type: ignore[return-value]

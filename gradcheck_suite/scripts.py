@@ -1,0 +1,264 @@
+"""Standalone scripts that reproduce one stored case on the engine under test and on torch.
+
+The script holds the case as literals (inputs with repr-exact floats, kwargs, the cotangent),
+the op as source text from the catalogue (``semantics.sources``), and plain NumPy/torch code:
+forward, ``autograd.grad`` with the cotangent on both sides, and a float64 central-difference
+estimate of v^T J. It needs gradcheck_suite only where it cannot do without: an engine whose
+adapter is more than a torch-mirroring module, or an op whose source cannot be written out.
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from dataclasses import dataclass
+
+import numpy as np
+
+from gradcheck_suite.catalogue.spec import OpSpec
+from gradcheck_suite.engines.mirror import MirrorEngine
+from gradcheck_suite.engines.protocol import Engine
+from gradcheck_suite.semantics.sources import expression, has_source, literal
+from gradcheck_suite.strategies import Case
+
+STEP = 1e-6  # relative step of the script's central differences (see its comment)
+
+
+@dataclass
+class ScriptEngine:
+    """How the script reaches the engine: ``spec`` as given to get_engine, and the module to
+    import when the adapter is a plain torch-mirroring one (None: go through the adapter)."""
+
+    spec: str
+    name: str
+    module: str | None
+
+
+def script_engine(spec: str, engine: Engine) -> ScriptEngine:
+    """A plain MirrorEngine adds nothing to its module, so the script can import the module;
+    any other adapter (own op table, or a subclass that changes behaviour) is called as is."""
+    mirrors = type(engine) is MirrorEngine and engine._call in (OpSpec.call_engine, OpSpec.call_torch)
+    return ScriptEngine(spec, engine.name, engine.module.__name__ if mirrors else None)
+
+
+def array_literal(a: np.ndarray) -> str:
+    """``np.array([...], dtype=np.float32).reshape(shape)``: floats as repr (exact for float32
+    and float64), inf and NaN as ``float('inf')``; the reshape keeps empty and 0-d shapes."""
+    a = np.asarray(a)
+    body = literal(a.tolist())
+    wrapped = "\n        ".join(textwrap.wrap(body, 96, break_long_words=False, break_on_hyphens=False)) or body
+    return f"np.array({wrapped}, dtype=np.{a.dtype}).reshape({tuple(a.shape)!r})"
+
+
+class _Namespace(ast.NodeTransformer):
+    """``torch.x`` -> ``ns.x``: the catalogue writes ops against torch; the script runs them on either."""
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        return ast.copy_location(ast.Name("ns", node.ctx), node) if node.id == "torch" else node
+
+
+def op_source(spec: OpSpec, arity: int, kwargs: dict) -> str | None:
+    """The op applied to ``x0, x1, ...`` as source over ``ns``, or None if it cannot be written out
+    (no lambda source, or a separate torch/engine callable the source would not show)."""
+    if spec.torch_fn is not None or spec.engine_fn is not None or not has_source(spec):
+        return None
+    text = expression(spec, [f"x{i}" for i in range(arity)], kwargs)
+    return ast.unparse(_Namespace().visit(ast.parse(text, mode="eval")))
+
+
+def replay_script(
+    case: Case, engine: ScriptEngine, cotangent: np.ndarray | None, *, title: str, failing: list[str] | None = None
+) -> str:
+    """The script reproducing ``case``: ``title`` names it (the replay id), ``failing`` lists the
+    failing checks found when it was generated (None: not re-run)."""
+    source = op_source(case.op, len(case.inputs), case.kwargs)
+    needs_suite = source is None or engine.module is None
+    head = [_header(case, engine, title, failing, needs_suite), _imports(engine, source is None)]
+    body = [
+        _data(case, cotangent, with_kwargs=needs_suite),
+        *_op_definitions(case.op, source, engine),
+        _HELPERS.replace("{STEP}", repr(STEP)),
+        _MAIN,
+    ]
+    blocks = "\n\n\n".join(b.strip("\n") for b in body)  # two blank lines between top-level blocks
+    return "\n\n".join(h.strip("\n") for h in head) + "\n\n" + blocks + "\n"
+
+
+def _header(case: Case, engine: ScriptEngine, title: str, failing: list[str] | None, needs_suite: bool) -> str:
+    shapes = ", ".join(str(list(x.shape)) for x in case.inputs)
+    found = "not re-run when generated" if failing is None else (", ".join(failing) or "none (it no longer fails)")
+    modules = ["numpy", "torch", *([engine.module] if engine.module not in (None, "torch") else [])]
+    needs = ", ".join(modules) + (" and gradcheck_suite" if needs_suite else " (not gradcheck_suite)")
+    return f'''#!/usr/bin/env python3
+"""Replay of {title}: {case.op.name} in {case.dtype} on engine {engine.name!r} and on torch.
+
+Input shapes {shapes}; kwargs {literal(dict(case.kwargs))}.
+Failing checks when generated: {found}.
+Runs the op forward and backward (autograd.grad with the cotangent V) on both, prints both
+gradients and their largest difference, and a float64 central-difference estimate of V^T J.
+Needs {needs}.
+Generated by `gradcheck-suite replay {title}`.
+"""'''
+
+
+def _imports(engine: ScriptEngine, via_catalogue: bool) -> str:
+    lines = ["import numpy as np", "import torch"]
+    if engine.module is not None and engine.module != "torch":
+        lines += ["", f"import {engine.module}  # the engine under test (it mirrors torch's API)"]
+    if engine.module is None:
+        lines += [
+            "",
+            f"# The engine {engine.spec!r} is reached through its gradcheck_suite adapter: it does not mirror",
+            "# torch's API (or its adapter changes what the module computes), so the script cannot call it directly.",
+            "from gradcheck_suite import catalogue",
+            "from gradcheck_suite.engines import get_engine",
+        ]
+    elif via_catalogue:
+        lines.append("from gradcheck_suite import catalogue  # for the op, whose source cannot be written out")
+    return "\n".join(lines)
+
+
+def _data(case: Case, cotangent: np.ndarray | None, with_kwargs: bool) -> str:
+    inputs = "\n".join(f"    {array_literal(x)}," for x in case.inputs)
+    lines = [f"INPUTS = [  # {case.dtype}, exactly as stored\n{inputs}\n]"]
+    if cotangent is None:
+        lines.append("V = None  # no cotangent: neither side's forward produced an output when this was generated")
+    else:
+        lines += ["# the cotangent: case.cotangent(output shape)", f"V = {array_literal(np.asarray(cotangent))}"]
+    if with_kwargs:
+        lines.append(f"KWARGS = {literal(dict(case.kwargs))}")
+    return "\n".join(lines)
+
+
+def _op_definitions(spec: OpSpec, source: str | None, engine: ScriptEngine) -> list[str]:
+    """Blocks defining ``engine_call(ns, *xs)`` and ``torch_call(ns, *xs)``, the engine, and
+    ``engine_forward_and_vjp`` / ``engine_value`` (on the module, or through the adapter)."""
+    blocks = []
+    if source is None or engine.module is None:
+        blocks.append(f"OP = catalogue.get({spec.name!r})")
+    if source is not None:
+        args = ", ".join(f"x{i}" for i in range(spec.arity))
+        blocks += [
+            f"def op(ns, {args}):\n"
+            f'    """{spec.name} written against torch\'s API; ns is torch or the engine module."""\n'
+            f"    return {source}",
+            "torch_call = op" if engine.module is None else "engine_call = torch_call = op",
+        ]
+    else:
+        if engine.module is not None:
+            blocks.append("def engine_call(ns, *xs):\n    return OP.call_engine(ns, *xs, **KWARGS)")
+        blocks.append("def torch_call(ns, *xs):\n    return OP.call_torch(ns, *xs, **KWARGS)")
+    if engine.module is None:
+        return [*blocks, f"ENGINE = get_engine({engine.spec!r})", _ADAPTER]
+    return [*blocks, f"ENGINE = {engine.module}", _MIRROR]
+
+
+_MIRROR = """
+def engine_forward_and_vjp(arrays):
+    return forward_and_vjp(ENGINE, engine_call, arrays)
+
+
+def engine_value(arrays):
+    return value(ENGINE, engine_call, arrays)
+"""
+
+_ADAPTER = '''
+def engine_forward_and_vjp(arrays):
+    """The adapter's forward and v^T J, exactly as the checker calls them."""
+    inputs, out = ENGINE.forward(OP, arrays, KWARGS)
+    return ENGINE.to_numpy(out), None if V is None else ENGINE.vjp(inputs, out, V)
+
+
+def engine_value(arrays):
+    return ENGINE.evaluate(OP, arrays, KWARGS)
+'''
+
+_HELPERS = '''
+def to_numpy(t):
+    try:
+        return np.asarray(t.detach().numpy())
+    except RuntimeError:  # torch's ZeroTensor needs force
+        return np.asarray(t.detach().numpy(force=True))
+
+
+def forward_and_vjp(ns, call, arrays):
+    """The op's output and V^T J by ns.autograd.grad, as NumPy arrays (zeros for an unused input)."""
+    xs = [ns.from_numpy(a.copy()).requires_grad_(True) for a in arrays]
+    out = call(ns, *xs)
+    if V is None:
+        return to_numpy(out), None
+    v = ns.from_numpy(V.astype(to_numpy(out).dtype))
+    grads = ns.autograd.grad(out, xs, grad_outputs=v, allow_unused=True)
+    return to_numpy(out), [np.zeros(a.shape, a.dtype) if g is None else to_numpy(g) for g, a in zip(grads, arrays)]
+
+
+def value(ns, call, arrays):
+    with ns.no_grad():
+        return to_numpy(call(ns, *[ns.from_numpy(a.copy()) for a in arrays]))
+
+
+# Central differences of phi(x) = sum(V * f(x)) in float64, one element at a time, with the
+# step h = STEP * max(1, |x|): truncation error ~ h^2 times the third derivative, rounding
+# error ~ eps |phi| / h, both around 1e-10 relative here. At a kink this gives the mean of
+# the one-sided slopes.
+STEP = {STEP}
+
+
+def central_differences(evaluate, arrays):
+    xs = [np.array(a, dtype=np.float64) for a in arrays]
+    grads = [np.zeros(x.shape) for x in xs]
+    for x, g in zip(xs, grads):
+        for k in np.ndindex(x.shape):
+            saved = x[k]
+            up, down = saved + STEP * max(1.0, abs(saved)), saved - STEP * max(1.0, abs(saved))
+            x[k] = up
+            phi_up = np.sum(V * evaluate(xs))
+            x[k] = down
+            phi_down = np.sum(V * evaluate(xs))
+            x[k] = saved
+            g[k] = (phi_up - phi_down) / (up - down)
+    return grads
+
+
+def attempt(label, fn, *args):
+    try:
+        return fn(*args)
+    except Exception as exc:
+        print(f"{label} raised {type(exc).__name__}: {exc}")
+        return None
+
+
+def largest(a):
+    a = np.abs(np.asarray(a, dtype=np.float64))
+    return float(np.nanmax(a)) if a.size and not np.isnan(a).all() else 0.0
+
+
+def max_abs_diff(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        return f"shapes differ: {a.shape} vs {b.shape}"
+    with np.errstate(invalid="ignore"):
+        same = (a == b) | (np.isnan(a) & np.isnan(b))  # equal infinities and NaN on both sides agree
+        return float(np.max(np.where(same, 0.0, np.abs(a - b)))) if a.size else 0.0
+'''
+
+_MAIN = """
+np.set_printoptions(precision=10, linewidth=120)
+engine_result = attempt("engine", engine_forward_and_vjp, INPUTS)
+torch_result = attempt("torch", forward_and_vjp, torch, torch_call, INPUTS)
+if engine_result is not None and torch_result is not None:
+    (e_out, e_grads), (t_out, t_grads) = engine_result, torch_result
+    print(f"forward: max |engine - torch| = {max_abs_diff(e_out, t_out)}")
+    if V is not None:
+        fd = attempt("central differences", central_differences, engine_value, INPUTS)
+        for i, (e, t) in enumerate(zip(e_grads, t_grads)):
+            print(f"input {i}: engine gradient\\n{e}\\ninput {i}: torch gradient\\n{t}")
+            if fd is not None:
+                print(f"input {i}: float64 central differences\\n{fd[i]}")
+                print(f"input {i}: max |engine - fd| = {max_abs_diff(e, fd[i])}  (largest |fd| {largest(fd[i])})")
+                print(f"input {i}: max |torch - fd| = {max_abs_diff(t, fd[i])}")
+            print(f"input {i}: max |engine - torch| = {max_abs_diff(e, t)}  (largest |torch| {largest(t)})")
+"""
+
+
+__all__ = ["STEP", "ScriptEngine", "array_literal", "op_source", "replay_script", "script_engine"]

@@ -1,0 +1,162 @@
+"""gradcheck-suite fuzz end to end: workers, a planted bug found, Ctrl-C, --resume, reports,
+replay; a hanging and a crashing case recorded while the campaign goes on."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gradcheck_suite.campaign.journal import Journal
+from gradcheck_suite.campaign.plan import Config, chunk_tasks, parse_duration
+from gradcheck_suite.records import Record
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env(cache: Path) -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests"), env.get("PYTHONPATH", "")])
+    env["GRADCHECK_SUITE_CACHE"] = str(cache)
+    env["GRADCHECK_PROGRESS_EVERY"] = "1"
+    return env
+
+
+def _fuzz(*args: str, env: dict, **kw) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "gradcheck_suite", "fuzz", *args], cwd=ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw,
+    )  # fmt: skip
+
+
+def _failing_lines(path: Path) -> int:
+    if not path.exists():
+        return 0
+    return sum('"engine-bug"' in line for line in path.read_text().splitlines())
+
+
+@pytest.mark.slow
+def test_campaign_finds_a_planted_bug_survives_ctrl_c_resumes_and_replays(tmp_path):
+    env = _env(tmp_path / "cache")
+    folder = tmp_path / "out" / "camp"
+    args = ["--ops", "mul,add", "--engine", "campaign_engines:WrongMulGradient", "--workers", "2",
+            "--examples", "60", "--chunk", "10", "--checks", "forward,vjp-torch,vjp-fd",
+            "--out", str(tmp_path / "out"), "--name", "camp"]  # fmt: skip
+    proc = _fuzz(*args, env=env)
+    deadline = time.monotonic() + 120
+    while _failing_lines(folder / "records.jsonl") == 0 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert proc.poll() is None, "the campaign ended before it could be interrupted:\n" + proc.communicate()[0]
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out
+    assert "--resume" in out and "INTERRUPTED" in out
+    first = pd.read_csv(folder / "results.csv")  # reports exist after Ctrl-C
+    assert (first["verdict"] == "engine-bug").any()
+    done_before = len(Journal(folder).done_tasks())
+    assert done_before < 24  # 2 ops x 2 dtypes x 6 chunks: it really was cut short
+
+    resumed = _fuzz("--resume", str(folder), "--junit", str(tmp_path / "junit.xml"), env=env)
+    out, _ = resumed.communicate(timeout=300)
+    assert resumed.returncode == 1, out
+    assert "resuming campaign" in out
+    assert len(Journal(folder).done_tasks()) == 24
+
+    frame = pd.read_csv(folder / "results.csv", keep_default_na=False)
+    streams = frame[frame["example"] >= 0].groupby(["op", "dtype"])["example"]
+    assert streams.nunique().to_dict() == {(o, d): 60 for o in ("add", "mul") for d in ("float32", "float64")}
+    assert not frame.duplicated(["op", "dtype", "example", "check"]).any()  # re-run tasks replaced their rows
+    bugs = frame[frame["verdict"] == "engine-bug"]
+    assert set(bugs["op"]) == {"mul"} and set(bugs["check"]) <= {"vjp-torch", "vjp-fd"}
+    assert (bugs["replay_id"].str.startswith("mul-")).all()
+    assert set(frame["check"]) == {"forward", "vjp-torch", "vjp-fd"}
+
+    html = (folder / "report.html").read_text()
+    assert "engine-bug" in html and "mul" in html
+    suites = ET.parse(tmp_path / "junit.xml").getroot()
+    assert len(suites.findall(".//failure")) >= 1
+
+    rid = bugs["replay_id"].iloc[0]
+    replay = subprocess.run(
+        [sys.executable, "-m", "gradcheck_suite", "replay", rid, "--from", str(folder)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert replay.returncode == 1, replay.stdout + replay.stderr
+    assert "engine-bug" in replay.stdout
+
+    # the failures are in the project cache: the next campaign checks them again first
+    again = _fuzz(*args[:-2], "--name", "again", "--examples", "1", env=env)
+    out, _ = again.communicate(timeout=300)
+    assert again.returncode == 1
+    retried = pd.read_csv(tmp_path / "out" / "again" / "results.csv")
+    assert (retried["example"] == -1).any() and (retried[retried["example"] == -1]["verdict"] == "engine-bug").any()
+
+
+@pytest.mark.slow
+def test_a_hanging_and_a_crashing_case_are_recorded_and_the_campaign_goes_on(tmp_path):
+    env = _env(tmp_path / "cache")
+    proc = _fuzz(
+        "--ops", "exp,sin,add", "--dtypes", "float64", "--engine", "campaign_engines:HangsOnExpCrashesOnSin",
+        "--workers", "2", "--examples", "3", "--chunk", "3", "--case-timeout", "3",
+        "--out", str(tmp_path), "--name", "c", env=env,
+    )  # fmt: skip
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 1, out
+    frame = pd.read_csv(tmp_path / "c" / "results.csv", keep_default_na=False)
+    by_op = frame.groupby("op")["verdict"].agg(set).to_dict()
+    assert by_op["exp"] == {"timeout"} and by_op["sin"] == {"worker-crash"}
+    assert by_op["add"] == {"pass"} and frame[frame["op"] == "add"]["example"].nunique() == 3
+    incident = frame[frame["op"] == "exp"].iloc[0]
+    assert incident["replay_id"].startswith("exp-float64-") and json.loads(incident["inputs"])["x0"] is not None
+    stored = [json.loads(line) for line in (tmp_path / "c" / "cases.jsonl").read_text().splitlines()]
+    assert {e["replay_id"] for e in stored} >= set(frame[frame["op"] != "add"]["replay_id"])
+
+
+def test_bad_campaign_requests_are_usage_errors(tmp_path, capsys):
+    from gradcheck_suite.cli import main
+
+    assert main(["fuzz", "--resume", str(tmp_path)]) == 2
+    assert "not a campaign folder" in capsys.readouterr().err
+    assert main(["fuzz", "--engine", "reference,torch", "--out", str(tmp_path)]) == 2
+    assert "one engine at a time" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["fuzz", "--time", "ten minutes"])
+    assert "duration" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90", 90), ("90s", 90), ("30m", 1800), ("1h30m", 5400), ("1.5h", 5400)])
+def test_durations(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+def test_tasks_go_round_by_round_and_skip_what_is_done():
+    config = Config("c", ["a", "b"], ["float64"], None, "reference", 0, 25, None, 1, 10, 60.0)
+    pairs = [("a", "float64"), ("b", "float64")]
+    tasks = list(chunk_tasks(config, pairs, done={"b:float64:1"}))
+    assert [(t.op, t.round, t.size, t.base) for t in tasks] == [
+        ("a", 0, 10, 0), ("b", 0, 10, 0), ("a", 1, 10, 10), ("a", 2, 5, 20), ("b", 2, 5, 20),
+    ]  # fmt: skip
+    assert tasks[0].stream_seed(0) != tasks[2].stream_seed(0) != tasks[0].stream_seed(1)
+
+
+def test_journal_keeps_the_latest_run_of_a_task_and_skips_torn_lines(tmp_path):
+    journal = Journal(tmp_path)
+    journal.start(Config("c", ["add"], ["float64"], None, "reference", 0, 5, None, 1, 5, 60.0))
+    row = Record("r", "reference", "add", "forward", "float64", "[]", "{}", 0, 0).row()
+    journal.open()
+    journal.add_records("add:float64:0", [row, {**row, "example": 1}])
+    journal.add_records("add:float64:0", [{**row, "verdict": "engine-bug"}])  # the task ran again
+    journal.close()
+    with journal.records_path.open("a") as f:
+        f.write('{"task": "add:float64:0", "row": {"run')  # a kill mid-line
+    records = journal.records()
+    assert sorted((r.example, r.verdict) for r in records) == [(0, "engine-bug"), (1, "pass")]
+    assert journal.load_config()[0].examples == 5

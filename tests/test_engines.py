@@ -1,0 +1,188 @@
+"""The Engine protocol and how engines are named: built-ins, module:attribute (instance,
+class or factory), entry points, duck-typed adapters; unsupported ops; several engines in
+one run; torch checked against itself."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gradcheck_suite import catalogue, cli, engines
+from gradcheck_suite.checking.case import CaseChecker, CaseIds
+from gradcheck_suite.engines import Engine, MirrorEngine, UnknownEngineError, get_engine
+from gradcheck_suite.oracles.torch_oracle import torch_oracle
+from gradcheck_suite.strategies import Case
+
+
+class OnlyAdd(Engine):
+    """A minimal adapter written from scratch: NumPy forward, hand-written VJP, add only."""
+
+    name, version = "only-add", "1"
+
+    def supports(self, op):
+        return op.name == "add"
+
+    def forward(self, op, arrays, kwargs):
+        a, b = arrays
+        return (a.shape, b.shape), a + b
+
+    def vjp(self, inputs, output, cotangent):
+        return [_sum_to(cotangent, s) for s in inputs]
+
+
+def _sum_to(g, shape):
+    g = g.sum(axis=tuple(range(g.ndim - len(shape)))) if g.ndim > len(shape) else g
+    return g.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1), keepdims=True)
+
+
+class Duck:
+    """Not derived from Engine: the defaults (supports, evaluate, jvp, ...) fill in."""
+
+    name = "duck"
+
+    def forward(self, op, arrays, kwargs):
+        return OnlyAdd().forward(op, arrays, kwargs)
+
+    def vjp(self, inputs, output, cotangent):
+        return OnlyAdd().vjp(inputs, output, cotangent)
+
+    def to_numpy(self, value):
+        return np.asarray(value)
+
+
+def make_only_add():
+    return OnlyAdd()
+
+
+INSTANCE = OnlyAdd()
+NOT_AN_ENGINE = 42
+
+
+def _raises(spec: str, *fragments: str) -> None:
+    with pytest.raises(UnknownEngineError) as info:
+        get_engine(spec)
+    for fragment in fragments:
+        assert fragment in str(info.value)
+
+
+def test_builtin_engines_load_and_name_themselves():
+    assert get_engine().name == "reference"
+    torch_engine = get_engine("torch")
+    assert isinstance(torch_engine, MirrorEngine) and torch_engine.version.startswith("2.")
+    assert get_engine("autograd").name == "autograd"
+
+
+@pytest.mark.parametrize("attr", ["OnlyAdd", "INSTANCE", "make_only_add"])
+def test_module_attribute_takes_a_class_an_instance_or_a_factory(attr):
+    engine = get_engine(f"test_engines:{attr}")
+    assert engine.name == "only-add" and engine.supports(catalogue.get("add"))
+
+
+def test_bad_engine_names_say_what_is_wrong():
+    _raises("no-such-engine", "unknown engine 'no-such-engine'", "reference", "module:attribute")
+    _raises("no_such_module_xyz:E", "cannot import 'no_such_module_xyz'")
+    _raises("test_engines:Missing", "has no attribute 'Missing'")
+    _raises("test_engines:NOT_AN_ENGINE", "not an engine adapter", "forward", "vjp")
+    _raises(":E", "expected module:attribute")
+
+
+def test_a_duck_typed_adapter_gets_the_protocol_defaults():
+    engine = get_engine("test_engines:Duck")
+    add = catalogue.get("add")
+    assert engine.supports(add) is True
+    assert engine.evaluate(add, [np.ones(2), np.ones(2)], {}).tolist() == [2.0, 2.0]
+    with pytest.raises(NotImplementedError):
+        engine.jvp(add, [np.ones(2)], [np.ones(2)], {})
+
+
+def test_entry_points_register_engines(monkeypatch):
+    module = types.ModuleType("third_party_adapter")
+    module.Adapter = OnlyAdd
+    monkeypatch.setitem(sys.modules, "third_party_adapter", module)
+    point = types.SimpleNamespace(name="third-party", load=lambda: module.Adapter)
+    monkeypatch.setattr(engines, "entry_points", lambda group: [point] if group == engines.ENTRY_POINT_GROUP else [])
+    assert "third-party" in engines.registered()
+    assert get_engine("third-party").name == "only-add"
+
+
+def test_a_hand_written_adapter_is_checked_for_real():
+    """Correct add passes every check it supports; forward mode and second order are unsupported."""
+    checker = CaseChecker(OnlyAdd(), torch_oracle())
+    case = Case(catalogue.get("add"), "float64", (np.array([[1.0], [2.0]]), np.array([3.0, 4.0, 5.0])))
+    verdicts = {r.check: r.verdict for r in checker.check(case, CaseIds("t", 0, 0))}
+    assert verdicts["forward"] == verdicts["vjp-torch"] == verdicts["vjp-fd"] == "pass"
+    assert verdicts["jvp-torch"] == verdicts["hvp-torch"] == "unsupported"
+
+
+def test_a_wrong_hand_written_vjp_is_an_engine_bug():
+    class NoUnbroadcast(OnlyAdd):
+        def vjp(self, inputs, output, cotangent):
+            return [np.broadcast_to(cotangent.sum(), s).copy() for s in inputs]  # sums everything
+
+    checker = CaseChecker(NoUnbroadcast(), torch_oracle(), checks=["vjp-fd"])
+    case = Case(catalogue.get("add"), "float64", (np.array([[1.0], [2.0]]), np.array([3.0, 4.0, 5.0])))
+    records = checker.check(case, CaseIds("t", 0, 0))
+    assert [(r.check, r.verdict) for r in records] == [("vjp-fd", "engine-bug")]
+    assert records[0].replay_id.startswith("add-float64-")
+
+
+def test_several_engines_in_one_run_share_one_report(tmp_path, capsys):
+    code = cli.main(
+        ["run", "--engine", "reference,torch,test_engines:OnlyAdd", "--ops", "add,relu", "--examples", "3",
+         "--programs", "0", "--dtypes", "float64", "--out", str(tmp_path), "--name", "x", "--quiet"]
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr()
+    frame = pd.read_csv(tmp_path / "x" / "results.csv")
+    assert set(frame["engine"]) == {"reference", "torch", "only-add"}
+    mine = frame[frame["engine"] == "only-add"]
+    assert mine[mine["op"] == "relu"]["verdict"].tolist() == ["unsupported"]  # one row for the stream
+    assert (mine[mine["op"] == "add"]["verdict"].isin(["pass", "unsupported"])).all()
+    assert (frame[frame["engine"] == "torch"]["verdict"].isin(["pass", "not-differentiable"])).all()
+    assert "only-add" in (tmp_path / "x" / "report.html").read_text()
+
+
+def test_checks_selects_the_rows_and_skips_higher_order_work(tmp_path):
+    assert cli.main(["run", "--ops", "tanh", "--checks", "vjp-fd,forward", "--examples", "3", "--programs", "0",
+                     "--out", str(tmp_path), "--name", "c", "--quiet"]) == 0  # fmt: skip
+    frame = pd.read_csv(tmp_path / "c" / "results.csv")
+    assert set(frame["check"]) == {"forward", "vjp-fd"} and len(frame) == 2 * 3 * 2
+
+
+def test_failing_cases_of_a_run_are_stored_for_replay(tmp_path, monkeypatch):
+    from reference.ops.pointwise import Mul
+
+    monkeypatch.setattr(Mul, "backward", staticmethod(lambda ctx, g: (2 * g * ctx.saved_tensors[1], None)))
+    code = cli.main(["run", "--ops", "mul", "--dtypes", "float64", "--examples", "4", "--programs", "0",
+                     "--out", str(tmp_path), "--name", "f", "--quiet"])  # fmt: skip
+    assert code == 1
+    frame = pd.read_csv(tmp_path / "f" / "results.csv", keep_default_na=False)
+    stored = (tmp_path / "f" / "cases.jsonl").read_text()
+    failing_ids = set(frame[frame["replay_id"] != ""]["replay_id"])
+    assert failing_ids and all(rid in stored for rid in failing_ids)
+
+
+def test_misshapen_outputs_and_gradients_are_the_engines_fault_not_the_checkers():
+    class WrongShapes(OnlyAdd):
+        flatten = False
+
+        def forward(self, op, arrays, kwargs):
+            inputs, out = super().forward(op, arrays, kwargs)
+            return inputs, (out.ravel() if self.flatten else out)
+
+        def vjp(self, inputs, output, cotangent):
+            return [g.ravel() for g in super().vjp(inputs, output, cotangent)]
+
+    case = Case(catalogue.get("add"), "float64", (np.ones((2, 1)), np.ones(3)))
+    engine = WrongShapes()
+    expected = {
+        True: ("forward", "forward-mismatch", "output has shape [6]"),
+        False: ("vjp-torch", "engine-bug", "input 0: [2] for an input of shape [2, 1]"),
+    }
+    for flatten, (check, verdict, says) in expected.items():
+        engine.flatten = flatten
+        last = CaseChecker(engine, torch_oracle()).check(case, CaseIds("t", 0, 0))[-1]
+        assert (last.check, last.verdict) == (check, verdict) and says in last.rule

@@ -1,0 +1,181 @@
+"""The known-discrepancies file: validation with messages that say where, and the split of a
+run's failing records into new and known, with stale entries."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pandas as pd
+import pytest
+
+from gradcheck_suite.known import Known, KnownEntry, KnownFileError, load_known
+from gradcheck_suite.records import Record
+
+RELU_BUG = """
+[[known]]
+op = "relu"
+check = "vjp-torch"
+dtype = "*"
+verdict = "engine-bug"
+reason = "doubled gradient, tracked in #1"
+"""
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "known.toml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def record(op="relu", check="vjp-torch", dtype="float64", verdict="engine-bug", engine="reference", example=0):
+    return Record(
+        run_id="r", engine=engine, op=op, check=check, dtype=dtype, shapes="[[3]]", kwargs="{}", seed=0,
+        example=example, verdict=verdict, replay_id=f"{op}-{dtype}-{example}" if verdict != "pass" else "",
+    )  # fmt: skip
+
+
+def entry(number=1, op="relu", check="vjp-torch", dtype="*", verdict="engine-bug", engine=None):
+    return KnownEntry(number, op, check, dtype, verdict, reason="because", engine=engine)
+
+
+def test_load_reads_entries_with_their_lines(tmp_path):
+    path = write(tmp_path, RELU_BUG + '\n[[known]]\nop = "program"\ncheck = "semantics"\ndtype = "mixed"\n'
+                 'verdict = "semantics-mismatch"\nreason = "hooks"\nengine = "mine"\n')  # fmt: skip
+    known = load_known(path)
+    assert len(known) == 2
+    first, second = known.entries
+    assert (first.op, first.check, first.dtype, first.verdict, first.engine) == (
+        "relu", "vjp-torch", "*", "engine-bug", None,
+    )  # fmt: skip
+    assert first.reason == "doubled gradient, tracked in #1"
+    assert (second.op, second.engine, second.number) == ("program", "mine", 2)
+    lines = path.read_text().splitlines()
+    assert lines[first.line - 1] == lines[second.line - 1] == "[[known]]"
+    assert first.line < second.line
+
+
+def test_an_empty_file_has_no_entries(tmp_path):
+    assert len(load_known(write(tmp_path, "# nothing known yet\n"))) == 0
+
+
+BAD_ENTRIES = {
+    "unknown op": ('op = "relux"', "unknown op 'relux' (did you mean 'relu'?)"),
+    "unknown check": ('check = "vjp"', "unknown check 'vjp'"),
+    "unknown verdict": ('verdict = "wrong"', "unknown verdict 'wrong'"),
+    "passing verdict": ('verdict = "convention"', "verdict 'convention' does not fail a run"),
+    "empty reason": ('reason = "  "', "'reason' must be a non-empty string"),
+    "bad dtype": ('dtype = "float16"', "relu is not checked in dtype 'float16'"),
+    "semantics check on an op": ('check = "semantics"', "the 'semantics' check belongs to op 'program'"),
+    "number for a string": ("dtype = 64", "'dtype' must be a non-empty string, got 64"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_ENTRIES, ids=list(BAD_ENTRIES))
+def test_an_invalid_entry_names_file_entry_and_problem(tmp_path, case):
+    replacement, expected = BAD_ENTRIES[case]
+    key = replacement.split(" = ")[0]
+    second = "\n".join(replacement if line.startswith(f"{key} =") else line for line in RELU_BUG.splitlines())
+    path = write(tmp_path, RELU_BUG + second)
+    with pytest.raises(KnownFileError) as info:
+        load_known(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: entry 2: "), message
+    assert expected in message
+
+
+def test_missing_reason_and_unknown_keys_are_errors(tmp_path):
+    no_reason = RELU_BUG.replace('reason = "doubled gradient, tracked in #1"\n', "")
+    with pytest.raises(KnownFileError, match=r"entry 1: missing 'reason'"):
+        load_known(write(tmp_path, no_reason))
+    with pytest.raises(KnownFileError, match=r"entry 1: unknown key\(s\) 'resaon'"):
+        load_known(write(tmp_path, RELU_BUG + 'resaon = "typo"\n'))
+
+
+def test_file_level_errors_are_clear(tmp_path):
+    with pytest.raises(KnownFileError, match=r"cannot read known-discrepancies file .*missing\.toml"):
+        load_known(tmp_path / "missing.toml")
+    with pytest.raises(KnownFileError, match="is not valid TOML"):
+        load_known(write(tmp_path, "[[known]\nop = 1"))
+    with pytest.raises(KnownFileError, match="unexpected top-level key"):
+        load_known(write(tmp_path, 'op = "relu"\n'))
+    with pytest.raises(KnownFileError, match="entry 2 repeats entry 1"):
+        load_known(write(tmp_path, RELU_BUG + RELU_BUG))
+    assert issubclass(KnownFileError, ValueError)
+
+
+def test_split_separates_new_known_and_passing_records():
+    known = Known([entry(dtype="float64"), entry(2, check="vjp-fd", dtype="*")])
+    records = [
+        record(),  # covered by entry 1
+        record(check="vjp-fd", dtype="float32"),  # covered by entry 2 ("*")
+        record(dtype="float32"),  # entry 1 is for float64 only: new
+        record(check="forward", verdict="forward-mismatch"),  # new
+        record(check="jvp-torch", verdict="pass"),  # passing: neither
+    ]
+    triage = known.split(records)
+    assert [f.index for f in triage.new] == [2, 3]
+    assert [(f.index, f.entry.number) for f in triage.known] == [(0, 1), (1, 2)]
+    assert triage.covered == {0, 1} == known.covered(records)
+    assert triage.failed and triage.stale == []
+    assert triage.new[0].row["replay_id"] == "relu-float32-0"
+
+
+def test_a_failure_with_another_verdict_is_new_and_the_entry_stale():
+    triage = Known([entry()]).split([record(verdict="non-finite")])
+    assert [f.row["verdict"] for f in triage.new] == ["non-finite"]
+    assert [e.number for e in triage.stale] == [1]
+
+
+def test_stale_only_for_checks_the_run_exercised():
+    known = Known([entry(1, op="relu"), entry(2, op="exp"), entry(3, op="relu", check="hvp-fd")])
+    triage = known.split([record(verdict="pass"), record(check="vjp-fd", verdict="pass")])
+    # relu vjp-torch ran and passed: stale. exp did not run, relu's hvp-fd did not either: not stale.
+    assert [e.number for e in triage.stale] == [1]
+    assert not triage.failed
+
+
+def test_engine_restricts_an_entry():
+    known = Known([entry(engine="mine")])
+    assert known.split([record(engine="mine")]).known
+    other = known.split([record(engine="reference")])
+    assert len(other.new) == 1 and other.stale == []  # another engine does not exercise the entry
+
+
+def test_stale_across_parts_of_a_run():
+    """The pytest plugin splits per stream and judges staleness at the end."""
+    known = Known([entry(dtype="*")])
+    parts = [known.split([record(dtype="float32", verdict="pass")]), known.split([record(dtype="float64")])]
+    assert parts[0].stale  # judged alone, float32 looks stale...
+    exercised = set().union(*(p.exercised for p in parts))
+    matched = set().union(*(p.matched for p in parts))
+    assert known.stale(exercised, matched) == []  # ...but float64 matched it in the same run
+
+
+def test_split_accepts_a_results_frame_and_keeps_its_labels(tmp_path):
+    known = Known([entry()])
+    records = [record(verdict="pass"), record(example=1), record(op="exp", example=2)]
+    csv = tmp_path / "results.csv"
+    pd.DataFrame([r.row() for r in records]).to_csv(csv, index=False)
+    frame = pd.read_csv(csv, keep_default_na=False)
+    frame.index = ["a", "b", "c"]
+    triage = known.split(frame)
+    assert triage.covered == {"b"}
+    assert [f.index for f in triage.new] == ["c"]
+    assert known.split(frame.iloc[:1]).stale == list(known.entries)  # relu vjp-torch ran, only passed
+    with pytest.raises(ValueError, match="lacks the column"):
+        known.split(frame.drop(columns=["verdict"]))
+    nan_frame = pd.read_csv(csv)  # empty cells read as NaN
+    nan_frame.loc[2, "replay_id"] = float("nan")
+    assert "nan" not in "".join(known.split(nan_frame).summary_lines())
+
+
+def test_summary_lines_name_new_known_and_stale():
+    known = Known([entry(), entry(2, op="relu", check="jvp-torch")], source="ci/known.toml")
+    records = [record(), record(example=1), record(op="exp", check="forward", verdict="forward-mismatch"),
+               record(check="jvp-torch", verdict="pass")]  # fmt: skip
+    lines = known.split(records).summary_lines()
+    assert lines[0] == "NEW: 1 failing checks not in ci/known.toml:"
+    assert lines[1] == "  exp float64 forward: forward-mismatch x1 (e.g. replay exp-float64-0)"
+    assert lines[2] == "known: 2 failing checks covered by 1 entries of ci/known.toml"
+    assert lines[3].startswith("stale: entry 2 (relu jvp-torch * engine-bug: because) matched nothing")
+    assert len(lines) == 4
