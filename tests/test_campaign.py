@@ -160,3 +160,48 @@ def test_journal_keeps_the_latest_run_of_a_task_and_skips_torn_lines(tmp_path):
     records = journal.records()
     assert sorted((r.example, r.verdict) for r in records) == [(0, "engine-bug"), (1, "pass")]
     assert journal.load_config()[0].examples == 5
+
+
+class _Stream:
+    def __init__(self, tty: bool) -> None:
+        self.tty, self.text = tty, ""
+
+    def isatty(self) -> bool:
+        return self.tty
+
+    def write(self, text: str) -> None:
+        self.text += text
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_progress_redraws_one_line_on_a_terminal_and_prints_lines_otherwise(tty):
+    from gradcheck_suite.campaign.progress import Progress
+
+    stream = _Stream(tty)
+    progress = Progress(planned=10, seconds_left=600, stream=stream)
+    progress.workers = 2
+    for verdicts in ([], ["engine-bug"], [], ["engine-bug", "timeout"]):
+        progress.case(verdicts)
+    progress.tick(force=True)
+    progress.close()
+    line = progress.line()
+    assert line.startswith("fuzz 4/10 cases") and "2 workers" in line
+    assert "failing: engine-bug 2, timeout 1" in line and line.endswith("left")
+    if tty:
+        assert stream.text.startswith("\r\x1b[K") and stream.text.endswith("\n") and stream.text.count("\n") == 1
+    else:
+        assert "\r" not in stream.text and stream.text.count("\n") == 2
+
+
+def test_quiet_progress_prints_nothing():
+    from gradcheck_suite.campaign.progress import Progress
+
+    stream = _Stream(False)
+    progress = Progress(planned=None, seconds_left=None, stream=stream, quiet=True)
+    progress.case(["engine-bug"])
+    progress.tick(force=True)
+    progress.close()
+    assert stream.text == ""

@@ -83,6 +83,8 @@ class CaseChecker:
         if unknown:
             raise ValueError(f"unknown check {', '.join(unknown)}; expected some of {', '.join(CASE_CHECKS)}")
         self.higher_order = self.checks is None or any(c[:3] in ("jvp", "hvp") for c in self.checks)
+        self._text_of: Case | None = None
+        self._text = ("", "")
 
     def check(self, case: Case, ids: CaseIds) -> list[Record]:
         start = time.perf_counter()
@@ -99,7 +101,8 @@ class CaseChecker:
         return Record(
             run_id=ids.run_id, engine=self.engine.name, op=op.name, check="forward", dtype=dtype, shapes="[]",
             kwargs="{}", seed=ids.seed, example=ids.example, verdict="unsupported",
-            rule=f"engine {self.engine.name!r} does not support {op.name} (its adapter's supports() is False)",
+            rule=f"engine {self.engine.name!r} does not support {op.name}: "
+            + (self.engine.unsupported_reason(op) or "its adapter's supports() is False"),
         )  # fmt: skip
 
     def harness_error(self, case: Case, ids: CaseIds, exc: BaseException) -> Record:
@@ -112,9 +115,10 @@ class CaseChecker:
         self, case: Case, ids: CaseIds, check: str, verdict: tuple[str, str], cmp: Comparison | None = None,
         detail: str = "", location: dict | None = None, reference: str = "",
     ) -> Record:  # fmt: skip
+        shapes, kwargs = self._case_text(case)
         rec = Record(
             run_id=ids.run_id, engine=self.engine.name, op=case.op.name, check=check, dtype=case.dtype,
-            shapes=json.dumps([list(s) for s in case.shapes]), kwargs=as_json(case.kwargs),
+            shapes=shapes, kwargs=kwargs,
             seed=ids.seed, example=ids.example, verdict=verdict[0], rule=verdict[1], detail=detail,
             location=as_json(location) if location else "", reference=reference,
         )  # fmt: skip
@@ -125,6 +129,13 @@ class CaseChecker:
             rec.inputs = as_json({f"x{i}": x.tolist() for i, x in enumerate(case.inputs)} | {"dtype": case.dtype})
             rec.replay_id = replay_id(case)
         return rec
+
+    def _case_text(self, case: Case) -> tuple[str, str]:
+        """The case's shapes and kwargs as JSON, made once for its seven records."""
+        if self._text_of is not case:
+            self._text_of = case
+            self._text = json.dumps([list(s) for s in case.shapes]), as_json(case.kwargs)
+        return self._text
 
     def _check(self, case: Case, ids: CaseIds) -> list[Record]:
         op, kwargs = case.op, case.kwargs

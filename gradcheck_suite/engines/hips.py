@@ -98,6 +98,9 @@ class HipsAutogradEngine(Engine):
     def supports(self, op: OpSpec) -> bool:
         return op.name in self.table
 
+    def unsupported_reason(self, op: OpSpec) -> str:
+        return hips_ops.UNSUPPORTED.get(op.name, "not in the adapter's op table")
+
     def _function(self, op: OpSpec, kwargs: dict) -> Callable[[tuple], Any]:
         """The op as one function of the tuple of its inputs."""
         impl = self.table.get(op.name)

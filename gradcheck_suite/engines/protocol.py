@@ -10,8 +10,9 @@ Required:
 - ``to_numpy(output) -> ndarray``: the forward value.
 
 Optional (the defaults below):
-- ``supports(op) -> bool``: False makes every case of the op an ``unsupported`` record
-  (default: every op). An op may also raise ``NotImplementedError`` at any stage.
+- ``supports(op) -> bool``: False makes the op's stream one ``unsupported`` record (default:
+  every op), whose rule gives ``unsupported_reason(op)``. An op may also raise
+  ``NotImplementedError`` at any stage: that check is ``unsupported``.
 - ``evaluate`` (the forward value alone, for finite differences), ``vjp_at``: built from
   ``forward``/``vjp``; override when the engine has something cheaper.
 - ``jvp(op, arrays, tangents, kwargs)``: J u by forward mode; ``hvp(op, arrays, kwargs,
@@ -54,6 +55,10 @@ class Engine:
 
     def supports(self, op: OpSpec) -> bool:
         return True
+
+    def unsupported_reason(self, op: OpSpec) -> str:
+        """Why ``supports(op)`` is False, for the ``unsupported`` record (optional)."""
+        return ""
 
     def evaluate(self, op: OpSpec, arrays: Sequence[np.ndarray], kwargs: dict) -> np.ndarray:
         """The op's value (called many times by finite differences: override if cheaper)."""
