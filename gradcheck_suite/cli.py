@@ -219,12 +219,13 @@ def _semantics(args: argparse.Namespace, engine, ops, run_id: str) -> list:
     Programs are torch source text, so only engines that mirror torch's API run them."""
     import torch
 
+    from gradcheck_suite.semantics.run import records, search, unsupported
+
+    ops_arg = ",".join(args.ops) if args.ops else "all"
     if getattr(engine, "module", None) is None:
         if not args.quiet:
             print(f"  programs skipped: engine {engine.name!r} does not mirror torch's API", file=sys.stderr)
-        return []
-
-    from gradcheck_suite.semantics.run import records, search
+        return unsupported(run_id=run_id, engine_name=engine.name, seed=args.seed, programs=args.programs, ops=ops_arg)
 
     result = search(engine.module, torch, ops, seed=args.seed, programs=args.programs)
     if not args.quiet:
@@ -233,7 +234,6 @@ def _semantics(args: argparse.Namespace, engine, ops, run_id: str) -> list:
             f"  {'programs':<12} {'mixed':<8} {result.programs:>4} programs {result.steps:>5} steps{found}",
             file=sys.stderr,
         )
-    ops_arg = ",".join(args.ops) if args.ops else "all"
     return records(result, run_id=run_id, engine_name=engine.name, seed=args.seed, programs=args.programs, ops=ops_arg)
 
 

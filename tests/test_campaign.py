@@ -205,3 +205,19 @@ def test_quiet_progress_prints_nothing():
     progress.tick(force=True)
     progress.close()
     assert stream.text == ""
+
+
+def test_report_rebuilds_a_killed_campaigns_results_from_its_journal(tmp_path, capsys):
+    from gradcheck_suite.cli import main
+
+    journal = Journal(tmp_path)
+    journal.start(Config("c", ["add"], ["float64"], None, "reference", 0, 5, None, 1, 5, 60.0))
+    row = Record("r", "reference", "add", "vjp-fd", "float64", "[]", "{}", 0, 0, verdict="engine-bug").row()
+    journal.open()
+    journal.add_records("add:float64:0", [row, {**row, "example": 1, "verdict": "pass"}])
+    journal.close()  # and no results.csv: the parent process was killed
+    assert main(["report", str(tmp_path)]) == 0
+    assert "rebuilt from" in capsys.readouterr().err
+    frame = pd.read_csv(tmp_path / "results.csv")
+    assert sorted(frame["verdict"]) == ["engine-bug", "pass"]
+    assert "engine-bug" in (tmp_path / "report.html").read_text()

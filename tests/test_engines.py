@@ -186,3 +186,11 @@ def test_misshapen_outputs_and_gradients_are_the_engines_fault_not_the_checkers(
         engine.flatten = flatten
         last = CaseChecker(engine, torch_oracle()).check(case, CaseIds("t", 0, 0))[-1]
         assert (last.check, last.verdict) == (check, verdict) and says in last.rule
+
+
+def test_an_engine_that_does_not_mirror_torch_gets_an_unsupported_semantics_row(tmp_path):
+    code = cli.main(["run", "--engine", "test_engines:OnlyAdd", "--ops", "add", "--examples", "1", "--programs", "3",
+                     "--dtypes", "float64", "--out", str(tmp_path), "--name", "s", "--quiet"])  # fmt: skip
+    frame = pd.read_csv(tmp_path / "s" / "results.csv")
+    row = frame[frame["check"] == "semantics"].iloc[0]
+    assert code == 0 and row["verdict"] == "unsupported" and "mirror torch" in row["rule"]

@@ -249,3 +249,31 @@ def test_a_stream_repeats_within_one_process(local_constants_probe):
 
 def test_cases_do_not_depend_on_unrelated_local_modules(local_constants_probe):
     assert local_constants_probe["after_import"] is True
+
+
+def _cases_of(checker, engine, profile=None) -> list[tuple]:
+    seen = []
+    checker = CaseChecker(engine, checker.oracle, checks=["vjp-torch"])
+    original = checker.check
+
+    def spy(case, ids):
+        seen.append((ids.example, case.shapes, tuple(x.tobytes() for x in case.inputs)))
+        return original(case, ids)
+
+    checker.check = spy
+    runner.run_stream(CATALOGUE["mul"], "float64", checker, seed=3, examples=15, run_id="t", sink=lambda r: None,
+                      settings_=profile)  # fmt: skip
+    return seen
+
+
+def test_a_conformance_stream_does_not_depend_on_the_engines_errors(checker):
+    """Hypothesis steers toward reported targets even outside its target phase: a stream's cases
+    would then follow the engine's errors, and two engines (or a fixed engine) would get other
+    cases. Only a targeting profile reports targets."""
+    from campaign_engines import WrongMulGradient
+
+    from gradcheck_suite.profiles import PROFILES
+
+    assert _cases_of(checker, get_engine()) == _cases_of(checker, WrongMulGradient())
+    targeted = PROFILES["campaign"]
+    assert _cases_of(checker, get_engine(), targeted) != _cases_of(checker, WrongMulGradient(), targeted)

@@ -61,12 +61,27 @@ def _targets(args: argparse.Namespace, folder: Path) -> dict[str, Path]:
     return {args.format: args.out}
 
 
+def _from_journal(folder: Path):
+    """A fuzz campaign's records, as appended while it ran (also written out as results.csv)."""
+    from gradcheck_suite.campaign.journal import Journal
+    from gradcheck_suite.report import records_to_frame, write_csv
+
+    frame = records_to_frame(Journal(folder).records())
+    write_csv(frame, folder / FILES["csv"])
+    return frame
+
+
 def main(args: argparse.Namespace) -> int:
     from gradcheck_suite.cli import UsageError
 
     csv_path, meta_path = _locate(args.run_dir)
+    journal = csv_path.parent / "records.jsonl"
     try:
-        frame = read_csv(csv_path)
+        if not csv_path.exists() and journal.exists():  # a campaign killed before it wrote its reports
+            frame = _from_journal(csv_path.parent)
+            print(f"results.csv missing: rebuilt from {journal}", file=sys.stderr)
+        else:
+            frame = read_csv(csv_path)
     except ReportError as exc:
         raise UsageError(f"{exc}. Expected a run folder written by `gradcheck-suite run`.") from None
     meta, notes = _load_meta(meta_path)

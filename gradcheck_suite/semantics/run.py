@@ -93,15 +93,26 @@ def _divergence_in(group: BaseExceptionGroup) -> Divergence | None:
     return None
 
 
+def _common(*, run_id: str, engine_name: str, seed: int, programs: int, ops: str) -> dict:
+    budget = json.dumps({"ops": ops, "programs": programs, "steps": STEPS})
+    return dict(run_id=run_id, engine=engine_name, op=OP, check="semantics", dtype="mixed", shapes="[]",
+                kwargs=budget, seed=seed, example=0)  # fmt: skip
+
+
+def unsupported(*, run_id: str, engine_name: str, seed: int, programs: int, ops: str = "all") -> list[Record]:
+    """The stream's record for an engine that does not mirror torch's API (programs are torch source)."""
+    common = _common(run_id=run_id, engine_name=engine_name, seed=seed, programs=programs, ops=ops)
+    rule = "the programs are torch source text; this engine's adapter does not mirror torch's API"
+    return [Record(**common, verdict="unsupported", rule=rule)]
+
+
 def records(
     result: ProgramRun, *, run_id: str, engine_name: str, seed: int, programs: int, ops: str = "all"
 ) -> list[Record]:
     """One record for the stream: pass, or the shrunk program that diverged. ``ops`` is the
     selection the programs drew from (for the replay command)."""
     kinds = json.dumps(dict(sorted(result.kinds.items())))
-    budget = json.dumps({"ops": ops, "programs": programs, "steps": STEPS})
-    common = dict(run_id=run_id, engine=engine_name, op=OP, check="semantics", dtype="mixed", shapes="[]",
-                  kwargs=budget, seed=seed, example=0)  # fmt: skip
+    common = _common(run_id=run_id, engine_name=engine_name, seed=seed, programs=programs, ops=ops)
     if result.divergence is None:
         return [
             Record(
