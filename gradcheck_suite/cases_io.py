@@ -88,20 +88,34 @@ def encode_case(case: Case) -> dict:
 
 
 def decode_case(data: dict) -> Case:
-    """The Case back from ``encode_case``'s data (the op is looked up in the catalogue)."""
+    """The Case back from ``encode_case``'s data (the op is looked up in the catalogue); data
+    that could not have come from encode_case is a CaseFormatError, not a case."""
+    if not isinstance(data, dict):
+        raise CaseFormatError(f"stored case is not an object but {type(data).__name__}")
     try:
         if data.get("format") != FORMAT:
             raise CaseFormatError(f"stored case has format {data.get('format')!r}; this version reads {FORMAT}")
         op = catalogue.get(data["op"])
         inputs = tuple(_decode(x) for x in data["inputs"])
-        return Case(
-            op=op, dtype=data["dtype"], inputs=inputs, kwargs=_decode(data["kwargs"]),
-            cotangent_seed=int(data["cotangent_seed"]),
-        )  # fmt: skip
+        kwargs, seed, dtype = _decode(data["kwargs"]), int(data["cotangent_seed"]), data["dtype"]
+    except catalogue.UnknownOpError as exc:
+        raise CaseFormatError(f"stored case names an op this version does not have: {exc}") from None
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, CaseFormatError):
             raise
         raise CaseFormatError(f"stored case is malformed: {type(exc).__name__}: {exc}") from None
+    problems = []
+    if not isinstance(kwargs, dict):
+        problems.append(f"kwargs is a {type(kwargs).__name__}, not an object")
+    if len(inputs) != op.arity or not all(isinstance(x, np.ndarray) for x in inputs):
+        problems.append(f"{op.name} takes {op.arity} input arrays, the case has {len(inputs)}")
+    if dtype not in op.dtypes or any(x.dtype != np.dtype(dtype) for x in inputs if isinstance(x, np.ndarray)):
+        problems.append(f"dtype {dtype!r} (inputs must be in one of {', '.join(op.dtypes)})")
+    if not 0 <= seed < 2**32:
+        problems.append(f"cotangent seed {seed} is outside [0, 2**32)")
+    if problems:
+        raise CaseFormatError(f"stored case of {op.name} is malformed: " + "; ".join(problems))
+    return Case(op=op, dtype=dtype, inputs=inputs, kwargs=kwargs, cotangent_seed=seed)
 
 
 def case_json(case: Case) -> str:

@@ -96,6 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"gradcheck-suite: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:  # outside the work loops (start-up, writing reports)
+        print(
+            "\ngradcheck-suite: interrupted; a run folder's reports can be rebuilt with `gradcheck-suite report DIR`",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         if args.debug:
             traceback.print_exc()
@@ -201,7 +207,7 @@ def _run(args: argparse.Namespace) -> int:
         "checks": chosen.checks or "all", "deterministic": args.deterministic,
     }  # fmt: skip
     if args.known is not None:
-        meta["known_file"] = str(args.known)
+        meta["known_file"] = str(args.known.resolve())  # the report re-applies it from any folder
     return finish(records, meta, out_dir, known=known, junit=args.junit, interrupted=interrupted)
 
 

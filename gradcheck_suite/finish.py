@@ -76,18 +76,19 @@ def finish(records: list, meta: dict, out_dir: Path, *, known: Any, junit: Path 
     meta["finished"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     meta["interrupted"] = interrupted
     failing = [r for r in records if r.failed]
-    triage = known.split(records) if known is not None else None
-    new = list(triage.new) if triage is not None else failing
+    triage = known.split(records, interrupted=interrupted) if known is not None else None
+    new = [records[f.index] for f in triage.new] if triage is not None else failing
     if triage is not None:
+        meta["stale_known"] = triage.stale_descriptions()
         meta["known_failures"] = len(triage.known)
         meta["new_failures"] = len(new)
     try:
-        paths = write_reports(records, meta, out_dir)
+        paths = write_reports(records, meta, out_dir, known=known)
         if junit is not None:
             from gradcheck_suite.report.junit import write_junit
             from gradcheck_suite.report.tables import records_to_frame
 
-            write_junit(records_to_frame(records), meta, junit)
+            write_junit(records_to_frame(records), meta, junit, known=known)
             paths["junit"] = junit
     except OSError as exc:
         raise UsageError(f"cannot write reports to {out_dir}: {exc}") from None
@@ -101,7 +102,9 @@ def finish(records: list, meta: dict, out_dir: Path, *, known: Any, junit: Path 
 
 
 def _summary(records: list, new: list, paths: dict, interrupted: bool) -> None:
-    verdicts = Counter(r.verdict for r in records)
+    verdicts: Counter[str] = Counter()
+    for r in records:  # a fuzz campaign's folded row stands for `count` passing checks
+        verdicts[r.verdict] += r.count
     failing = Counter((r.engine, r.op) for r in new)
     ops = {r.op for r in records}
     engines = sorted({r.engine for r in records})
@@ -110,7 +113,7 @@ def _summary(records: list, new: list, paths: dict, interrupted: bool) -> None:
         status = f"INTERRUPTED ({status.lower()} so far)"
     counts = ", ".join(f"{v} {n}" for v, n in sorted(verdicts.items()))
     on = f" on {', '.join(engines)}" if engines else ""
-    print(f"{status}: {len(records)} checks of {len(ops)} ops{on} ({counts or 'nothing ran'})")
+    print(f"{status}: {sum(verdicts.values())} checks of {len(ops)} ops{on} ({counts or 'nothing ran'})")
     several = len(engines) > 1
     for (engine, op), n in failing.most_common():
         print(f"  {engine + ': ' if several else ''}{op}: {n} failing checks")

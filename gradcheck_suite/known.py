@@ -12,9 +12,17 @@ The file is TOML, one ``[[known]]`` table per entry::
     engine = "myengine"      # optional: the records' engine column; default any engine
 
 A failing record is *known* when an entry matches its op, check, dtype, verdict and engine;
-otherwise it is *new*. An entry is *stale* when the run exercised its op, check, dtype (and
-engine) but no record matched it: the discrepancy went away (or changed verdict). An entry
-for an op the run did not check is not stale.
+otherwise it is *new*. Entries may overlap (``dtype = "*"`` and ``dtype = "float32"``, or one
+without ``engine`` and one with it): a record counts as matched by every entry that covers it,
+so a narrower entry shadowed by a broader one is never called stale while its discrepancy
+occurs (the record's ``Finding.entry`` is the first covering entry, in file order).
+
+An entry is *stale* when the run exercised its op, check, dtype (and engine) but no record
+matched it: the discrepancy went away (or changed verdict). An entry for an op the run did not
+check is not stale. Staleness is not judged on an interrupted run (``split(..., interrupted=
+True)``): its last streams are partial, so a discrepancy could simply not have been reached.
+An entry whose ``engine`` is none of the run's engines (the ``engine`` column) is reported as a
+note: it cannot match anything, which is usually a misspelt engine name.
 """
 
 from __future__ import annotations
@@ -70,6 +78,12 @@ class KnownEntry:
         engine = f" engine {self.engine}" if self.engine else ""
         return f"entry {self.number} ({self.op} {self.check} {self.dtype} {self.verdict}{engine}: {self.reason})"
 
+    def label(self) -> str:
+        """Short: ``entry 2 (line 9): relu vjp-torch float32 engine-bug`` (for meta.json and the HTML)."""
+        line = f" (line {self.line})" if self.line else ""
+        engine = f" engine {self.engine}" if self.engine else ""
+        return f"entry {self.number}{line}: {self.op} {self.check} {self.dtype} {self.verdict}{engine}"
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -83,13 +97,20 @@ class Finding:
 
 @dataclass
 class Triage:
-    """Failing records split into new and known, and the stale entries of the run."""
+    """Failing records split into new and known, and the stale entries of the run.
+
+    ``stale`` stays empty when the run was ``interrupted`` (not judged); ``unseen_engine``
+    lists the entries whose ``engine`` none of the run's records had."""
 
     new: list[Finding] = field(default_factory=list)
     known: list[Finding] = field(default_factory=list)
     stale: list[KnownEntry] = field(default_factory=list)
     exercised: set[KnownEntry] = field(default_factory=set)  # entries whose op/check/dtype ran
     matched: set[KnownEntry] = field(default_factory=set)  # entries that covered a record
+    engines: set[str] = field(default_factory=set)  # the run's engine column values
+    unseen_engine: list[KnownEntry] = field(default_factory=list)
+    interrupted: bool = False
+    entry_count: int = 0  # entries in the file (the interrupted note is for a file that has some)
     source: str = "the known-discrepancies file"
 
     @property
@@ -102,8 +123,14 @@ class Triage:
         """Indices of the failing records a known entry covers (for the report's "known" mark)."""
         return {f.index for f in self.known}
 
+    def stale_descriptions(self) -> list[str]:
+        """One short line per stale entry, e.g. ``entry 2 (line 9): relu vjp-torch float32
+        engine-bug — matched nothing`` (meta.json's ``stale_known``, the HTML report)."""
+        return [f"{entry.label()} — matched nothing" for entry in self.stale]
+
     def summary_lines(self) -> list[str]:
-        """Lines for the command line's summary: new findings, known ones, stale entries."""
+        """Lines for the command line's summary: new findings, known ones, stale entries, and
+        notes (entries for engines the run did not check; staleness not judged when interrupted)."""
         lines = []
         if self.new:
             lines.append(f"NEW: {len(self.new)} failing checks not in {self.source}:")
@@ -113,6 +140,11 @@ class Triage:
             lines.append(f"known: {len(self.known)} failing checks covered by {entries} entries of {self.source}")
         for entry in self.stale:
             lines.append(f"stale: {entry.describe()} matched nothing, although the run checked it; remove it?")
+        if self.interrupted and self.entry_count:
+            lines.append(f"note: interrupted: stale entries of {self.source} not judged (the last streams are partial)")
+        ran = ", ".join(sorted(self.engines)) or "none"
+        for entry in self.unseen_engine:
+            lines.append(f"note: {entry.label()} is for engine {entry.engine!r}, which this run did not check ({ran})")
         return lines
 
 
@@ -149,21 +181,26 @@ class Known:
         """The first entry that accepts the failing record ``row``, if any."""
         return next((e for e in self.entries if e.covers(row)), None)
 
-    def split(self, records: Any) -> Triage:
+    def split(self, records: Any, *, interrupted: bool = False) -> Triage:
         """Split ``records`` (Record objects, mappings with the CSV columns, or a pandas
-        DataFrame of results.csv) into new and known failing records, and find stale entries."""
-        triage = Triage(source=self.source)
+        DataFrame of results.csv) into new and known failing records, and find stale entries
+        (none when ``interrupted``: a partial run would report false alarms)."""
+        triage = Triage(source=self.source, interrupted=interrupted, entry_count=len(self.entries))
         for index, row in _rows(records):
+            if "engine" in row:
+                triage.engines.add(str(row["engine"]))
             triage.exercised.update(e for e in self.entries if e.exercised_by(row))
             if row["verdict"] not in FAILING:
                 continue
-            entry = self.covering(row)
-            if entry is None:
-                triage.new.append(Finding(index, row))
+            covering = [e for e in self.entries if e.covers(row)]
+            triage.matched.update(covering)  # every one: an overlapping entry is not stale while it matches
+            if covering:
+                triage.known.append(Finding(index, row, covering[0]))
             else:
-                triage.matched.add(entry)
-                triage.known.append(Finding(index, row, entry))
-        triage.stale = self.stale(triage.exercised, triage.matched)
+                triage.new.append(Finding(index, row))
+        if not interrupted:
+            triage.stale = self.stale(triage.exercised, triage.matched)
+            triage.unseen_engine = self.unseen_engine(triage.engines)
         return triage
 
     def covered(self, records: Any) -> set[Hashable]:
@@ -174,6 +211,11 @@ class Known:
         """Entries the run exercised but that matched no record, in file order (for
         callers that split records in parts, e.g. one pytest item per stream)."""
         return [e for e in self.entries if e in exercised and e not in matched]
+
+    def unseen_engine(self, engines: set[str]) -> list[KnownEntry]:
+        """Entries for an engine that is not in ``engines`` (the run's engine column values):
+        they can match nothing in this run, so they are neither known nor stale."""
+        return [e for e in self.entries if e.engine is not None and e.engine not in engines]
 
 
 def _rows(records: Any) -> Iterable[tuple[Hashable, Mapping[str, Any]]]:

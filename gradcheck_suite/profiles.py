@@ -3,20 +3,24 @@
 Each profile is a hypothesis ``settings`` object handed to ``runner.run_stream(settings_=...)``.
 They are built on hypothesis's "default" profile and never registered under hypothesis's
 global profile names: hypothesis loads its own "ci" profile by itself when the ``CI``
-variable is set, and what a stream generates must not depend on that. A profile changes
-how many cases a stream runs, never which cases: the stream is seeded per (op, dtype) by
-``runner.stream_seed`` (an explicit seed wins over ``derandomize``), so example ``k`` of a
-stream is the same case under every profile.
+variable is set, and what a stream generates must not depend on that. The stream is seeded
+per (op, dtype) by ``runner.stream_seed`` (an explicit seed wins over ``derandomize``), so
+the same seed AND budget give the same cases. The budget is part of it: hypothesis's
+generation depends on ``max_examples``, so example ``k`` of a 10-case stream is not example
+``k`` of a 25-case one, and a rerun command carries the budget (``--examples``).
 
 - ``ci``: 10 cases per op and dtype, generation only, no example database. As deterministic
   as ``derandomize=True`` (the explicit seed already fixes the stream), but keeps the
-  stream identical to ``gradcheck-suite run --seed S``, so the replay command holds.
+  stream identical to ``gradcheck-suite run --seed S --examples 10``, so that command reruns it.
 - ``dev``: 25 cases per op and dtype (the command line's default), otherwise as ``ci``.
-- ``campaign``: 200 cases with the targeting phase on: every check's score (error over its
-  budget) is a ``hypothesis.target``, so the stream climbs toward large discrepancies. No
-  hypothesis database: checks never raise, so hypothesis would store nothing; failing cases
-  are kept exactly in the project's case store instead (cache.py), and ``gradcheck-suite
-  fuzz`` (whose workers use this profile) re-checks them first.
+- ``campaign``: 200 cases, phases generate and target. Under a targeting profile (and only
+  there: targets steer generation even outside the target phase) ``runner.run_stream``
+  reports every check's score (error over its budget) as a ``hypothesis.target``, so the
+  stream climbs toward large discrepancies, and its cases also depend on the engine's
+  errors: no stream command reproduces them, replay ids (``gradcheck-suite replay ID``) do.
+  No hypothesis database: checks never raise, so hypothesis would store nothing; failing
+  cases are kept exactly in the project's case store instead (``.gradcheck-suite/cases.jsonl``,
+  cache.py), and ``gradcheck-suite fuzz`` (whose workers use this profile) re-checks them first.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """pytest plugin: ``pytest --gradcheck`` turns the catalogue's checks into test items.
 
-Registered under the ``pytest11`` entry point, so it loads in every pytest session where
-gradcheck-suite is installed; without ``--gradcheck`` it only adds its options (nothing
-heavy is imported, no item is added).
+Registered under the ``pytest11`` entry point ``gradcheck_suite.pytest_plugin`` (the module's
+own name, so ``-p gradcheck_suite.pytest_plugin`` is a no-op where it is installed, and loads
+it where plugin autoloading is off; ``-p no:gradcheck_suite.pytest_plugin`` turns it off), so
+it loads in every pytest session where gradcheck-suite is installed; without ``--gradcheck``
+it only adds its options (nothing heavy is imported, no item is added).
 
 With ``--gradcheck`` there is one item per (op, dtype), e.g. ``gradcheck::relu[float64]``,
 marked ``gradcheck`` (``-m gradcheck`` runs them alone). They need no test file: the plugin
@@ -11,7 +13,9 @@ deselection), under a ``gradcheck`` collector attached to the session. Each item
 seeded stream of ``runner.run_stream`` with the profile's budget and fails when a failing
 record is not covered by ``--gradcheck-known``; stale known entries are reported as a
 warning at the end of the session (per process: with pytest-xdist each worker judges
-staleness from its own items).
+staleness from its own items; an interrupted item adds nothing, so only whole streams are
+judged). A failing item's message ends with the command that reruns its stream (same seed
+and budget), or, under a targeting profile (campaign), with replay ids only.
 """
 
 from __future__ import annotations
@@ -82,6 +86,14 @@ class GradcheckSetup:
     @property
     def examples(self) -> int:
         return self.profile.max_examples
+
+    @property
+    def targets(self) -> bool:
+        """Whether the profile reports hypothesis targets (campaign): then a stream's cases also
+        depend on the engine's errors, and only replay ids reproduce them."""
+        from hypothesis import Phase
+
+        return Phase.target in self.profile.phases
 
     @property
     def run_id(self) -> str:
@@ -243,8 +255,14 @@ class GradcheckItem(pytest.Item):
                 continue
             shown.add((row["check"], row["verdict"]))
             lines += _describe(row)
-        command = replay_command(triage.new[0].row, setup.examples)
-        lines.append(f"rerun the stream: {command} --programs 0 --engine {setup.engine_spec}")
+        if setup.targets:
+            lines.append(
+                f"reproduce each case with its replay id above: under the targeting profile {setup.profile_name!r} "
+                "the stream's cases depend on the engine's errors, so no command reruns the stream"
+            )
+        else:  # same seed and budget, same cases: the command line regenerates this stream
+            command = replay_command(triage.new[0].row, setup.examples)
+            lines.append(f"rerun the stream: {command} --programs 0 --engine {setup.engine_spec}")
         return "\n".join(lines)
 
     def repr_failure(self, excinfo, style=None):
@@ -294,5 +312,11 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     )
     for line in setup.stale_errors:
         terminalreporter.write_line(f"ERROR stale known entry: {line}", red=True)
+    for entry in setup.known.unseen_engine({setup.engine.name}):  # can match nothing here: misspelt?
+        terminalreporter.write_line(
+            f"note: {setup.known.source}: {entry.label()} is for engine {entry.engine!r}, "
+            f"not the engine under test {setup.engine.name!r}",
+            yellow=True,
+        )
     for line in dict.fromkeys(setup.store_errors):
         terminalreporter.write_line(f"warning: {line}", yellow=True)

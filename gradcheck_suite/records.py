@@ -63,6 +63,8 @@ COLUMNS: dict[str, str] = {
     "reference": "the numerical reference used: method, full or probes, and the miss probability of probes",
     "replay_id": "name of the stored case (failing rows): `gradcheck-suite replay ID` re-runs it and prints a "
     "standalone script",
+    "count": "how many checks the row stands for: 1, except in fuzz campaigns, where the passing checks of one "
+    "task (op, dtype, check) beyond a sample are folded into one row with example -2 and the largest errors",
 }
 
 
@@ -91,6 +93,7 @@ class Record:
     location: str = ""
     reference: str = ""
     replay_id: str = ""
+    count: int = 1
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,10 @@ from gradcheck_suite.strategies import Case
 
 REPORTS_DIR = Path("reports")
 DEFAULT_ENGINE = "reference"
+
+
+INCIDENTS = ("timeout", "worker-crash")  # stored verdicts of cases that hung or killed a worker
+REPLAY_TIMEOUT = 120  # seconds a re-run may take before it counts as still hanging
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +49,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--write", type=Path, default=None, metavar="FILE", help="write the script to FILE instead of printing it"
     )
+    parser.add_argument(
+        "--timeout", type=int, default=REPLAY_TIMEOUT, metavar="SECONDS",
+        help=f"a re-run taking longer still hangs (default: {REPLAY_TIMEOUT})",
+    )  # fmt: skip
 
 
 @dataclass
@@ -60,12 +69,44 @@ def main(args: argparse.Namespace) -> int:
     spec = args.engine or found.entry.get("engine") or DEFAULT_ENGINE
     engine, oracle = _engine(spec, from_store=args.engine is None), _oracle()
     failing = None
+    incident = found.entry.get("verdict") in INCIDENTS
+    if incident and not args.script_only:  # it may hang or kill this process: the script comes first
+        print(f"{args.replay_id} was recorded as {found.entry['verdict']}: the script first, then the re-run")
+        _emit_script(case, spec, engine, oracle, args, None)
+        sys.stdout.flush()
     if not args.script_only:
-        records = rerun(case, engine, oracle, found.entry)
+        records = _rerun_within(case, engine, oracle, found.entry, args.replay_id, args.timeout)
+        if records is None:
+            return EXIT_FAILURES
         failing = [f"{r.check} ({r.verdict})" for r in records if r.failed]
         _print_records(args.replay_id, found, spec, records, failing)
-    _emit_script(case, spec, engine, oracle, args, failing)
+    if not incident or args.script_only:
+        _emit_script(case, spec, engine, oracle, args, failing)
     return EXIT_FAILURES if failing else EXIT_OK
+
+
+class _Expired(BaseException):
+    """The re-run's time is up."""
+
+
+def _rerun_within(case: Case, engine, oracle, entry: dict, rid: str, seconds: int) -> list[Record] | None:
+    """rerun(), stopped after ``seconds`` where the platform has SIGALRM (None then)."""
+    if not hasattr(signal, "SIGALRM"):
+        return rerun(case, engine, oracle, entry)
+
+    def expire(signum, frame):
+        raise _Expired  # a BaseException: the checker records every Exception as a finding
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(max(1, seconds))
+    try:
+        return rerun(case, engine, oracle, entry)
+    except _Expired:
+        print(f"STILL HANGS: {rid} gave no result within {seconds} s")
+        return None
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 # -- finding the case ----------------------------------------------------------------------

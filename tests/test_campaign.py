@@ -71,9 +71,10 @@ def test_campaign_finds_a_planted_bug_survives_ctrl_c_resumes_and_replays(tmp_pa
     assert len(Journal(folder).done_tasks()) == 24
 
     frame = pd.read_csv(folder / "results.csv", keep_default_na=False)
-    streams = frame[frame["example"] >= 0].groupby(["op", "dtype"])["example"]
-    assert streams.nunique().to_dict() == {(o, d): 60 for o in ("add", "mul") for d in ("float32", "float64")}
+    checks = frame[frame["example"] != -1].groupby(["op", "dtype"])["count"].sum()  # folded rows count many
+    assert checks.to_dict() == {(o, d): 60 * 3 for o in ("add", "mul") for d in ("float32", "float64")}
     assert not frame.duplicated(["op", "dtype", "example", "check"]).any()  # re-run tasks replaced their rows
+    assert (frame[frame["example"] == -2]["verdict"] == "pass").all()
     bugs = frame[frame["verdict"] == "engine-bug"]
     assert set(bugs["op"]) == {"mul"} and set(bugs["check"]) <= {"vjp-torch", "vjp-fd"}
     assert (bugs["replay_id"].str.startswith("mul-")).all()
@@ -118,6 +119,30 @@ def test_a_hanging_and_a_crashing_case_are_recorded_and_the_campaign_goes_on(tmp
     assert incident["replay_id"].startswith("exp-float64-") and json.loads(incident["inputs"])["x0"] is not None
     stored = [json.loads(line) for line in (tmp_path / "c" / "cases.jsonl").read_text().splitlines()]
     assert {e["replay_id"] for e in stored} >= set(frame[frame["op"] != "add"]["replay_id"])
+    assert (frame["op"] == "exp").sum() == 3 and (frame["op"] == "sin").sum() == 3  # the rest of each chunk ran
+
+    def replay(rid: str) -> subprocess.CompletedProcess:
+        command = [
+            sys.executable,
+            "-m",
+            "gradcheck_suite",
+            "replay",
+            rid,
+            "--from",
+            str(tmp_path / "c"),
+            "--timeout",
+            "2",
+        ]
+        return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+    hung = replay(frame[frame["op"] == "exp"]["replay_id"].iloc[0])
+    assert hung.returncode == 1 and "STILL HANGS" in hung.stdout and "import numpy as np" in hung.stdout
+    crashed = replay(frame[frame["op"] == "sin"]["replay_id"].iloc[0])  # it kills the replay too, after the script
+    assert (
+        crashed.returncode == 77
+        and "worker-crash: the script first" in crashed.stdout
+        and "import numpy" in crashed.stdout
+    )
 
 
 def test_bad_campaign_requests_are_usage_errors(tmp_path, capsys):
@@ -221,3 +246,95 @@ def test_report_rebuilds_a_killed_campaigns_results_from_its_journal(tmp_path, c
     frame = pd.read_csv(tmp_path / "results.csv")
     assert sorted(frame["verdict"]) == ["engine-bug", "pass"]
     assert "engine-bug" in (tmp_path / "report.html").read_text()
+
+
+def _row(example: int, check: str = "vjp-fd", verdict: str = "pass", score: float = 0.1, err: float = 1e-17) -> dict:
+    return Record("r", "reference", "add", check, "float64", "[[2]]", "{}", 0, example, max_abs_err=err,
+                  max_rel_err=err, tolerance=1e-15, score=score, verdict=verdict, duration_ms=2.0).row()  # fmt: skip
+
+
+def test_passing_rows_beyond_a_sample_fold_into_one_row_per_check_and_failures_stay_whole():
+    from gradcheck_suite.campaign.folding import FOLDED, PassFolder
+
+    folder = PassFolder(sample=2)
+    rows = [_row(0), _row(1), _row(2, score=0.5, err=3e-16), _row(3), _row(4, verdict="engine-bug", score=9.0)]
+    kept = folder.split("add:float64:0", rows)
+    assert [r["example"] for r in kept] == [0, 1, 4]  # the sample, then every non-passing row
+    (folded,) = folder.close("add:float64:0")
+    assert folded["example"] == FOLDED and folded["count"] == 2 and folded["score"] == 0.5
+    assert folded["max_abs_err"] == 3e-16 and folded["detail"] == "2 passing checks of examples 2..3"
+    assert folder.close("add:float64:0") == [] and PassFolder(sample=None).split("t", rows) == rows
+
+
+def test_a_journal_merges_the_folds_of_all_tasks_and_a_rerun_task_replaces_its_own(tmp_path):
+    from gradcheck_suite.campaign.folding import PassFolder
+
+    journal = Journal(tmp_path)
+    journal.start(Config("c", ["add"], ["float64"], None, "reference", 0, 10, None, 1, 5, 60.0))
+    journal.open()
+    for task, base in (("add:float64:0", 0), ("add:float64:1", 5), ("add:float64:1", 5)):  # task 1 ran twice
+        folder = PassFolder(sample=0)
+        journal.add_records(task, folder.split(task, [_row(base + k, score=0.1 * (base + k)) for k in range(5)]))
+        journal.add_records(task, folder.close(task))
+    journal.close()
+    (merged,) = journal.records()
+    assert merged.count == 10 and merged.example == -2 and merged.score == pytest.approx(0.9)
+    assert merged.detail == "10 passing checks of examples 0..9" and merged.duration_ms == pytest.approx(2.0)
+
+
+@pytest.mark.slow
+def test_campaign_folders_budgets_and_a_damaged_cache(tmp_path):
+    env = _env(tmp_path / "cache")
+    (tmp_path / "cache").mkdir()
+    foreign = '{"replay_id": "x", "case": [1], "engine": "reference"}'
+    (tmp_path / "cache" / "cases.jsonl").write_text(foreign + "\nnot json\n")
+
+    def fuzz(*args: str) -> tuple[int, str]:
+        proc = _fuzz(*args, "--out", str(tmp_path), env=env)
+        return proc.wait(timeout=300), proc.stdout.read()
+
+    base = ("--ops", "add,relu", "--engine", "test_engines:OnlyAdd", "--dtypes", "float64", "--workers", "1")
+    code, out = fuzz(*base, "--examples", "2", "--chunk", "2", "--name", "a")
+    assert code == 0, out
+    assert "skipped 1 unreadable entries" in out  # the foreign line; the torn one is not an entry
+    frame = pd.read_csv(tmp_path / "a" / "results.csv")
+    assert frame[frame["op"] == "relu"]["verdict"].tolist() == ["unsupported"]  # as `run` reports it
+    assert frame[frame["op"] == "add"]["count"].sum() == 2 * 5  # forward, 2 vjp, jvp and hvp unsupported
+
+    code, out = fuzz(*base, "--examples", "2", "--name", "a")
+    assert code == 2 and "already holds a campaign" in out and "--resume" in out
+    code, out = fuzz("--resume", str(tmp_path / "a" / "campaign.json"))
+    assert code == 0 and "already complete" in out
+    code, out = fuzz("--resume", str(tmp_path / "a"), "--ops", "mul", "--examples", "3")
+    assert code == 2 and "drop --ops, --examples" in out
+
+    # the time budget starts when a worker is ready, not before its imports
+    code, out = fuzz("--ops", "add", "--dtypes", "float64", "--workers", "1", "--time", "1s", "--name", "t")
+    assert code == 0 and pd.read_csv(tmp_path / "t" / "results.csv")["count"].sum() > 0, out
+
+
+def test_a_task_sent_to_a_worker_that_just_died_is_given_to_the_next(tmp_path):
+    from gradcheck_suite.campaign.folding import PassFolder
+    from gradcheck_suite.campaign.plan import Task
+    from gradcheck_suite.campaign.progress import Progress
+    from gradcheck_suite.campaign.scheduler import Scheduler, _Worker
+
+    class Conn:
+        def __init__(self, dead: bool) -> None:
+            self.dead, self.sent = dead, []
+
+        def send(self, message) -> None:
+            if self.dead:
+                raise BrokenPipeError(32, "Broken pipe")
+            self.sent.append(message)
+
+    config = Config("c", ["add"], ["float64"], None, "reference", 0, 10, None, 2, 5, 60.0)
+    progress = Progress(planned=None, seconds_left=None, quiet=True)
+    scheduler = Scheduler(config, Journal(tmp_path), progress, run_id="c", engine_name="reference",
+                          keep_case=lambda *a, **k: None, folder=PassFolder())  # fmt: skip
+    dead, alive = _Worker(None, Conn(dead=True), ready=True), _Worker(None, Conn(dead=False), ready=True)
+    scheduler.workers = {0: dead, 1: alive}
+    tasks = iter([(Task("add", "float64", 0, 5), None), (Task("add", "float64", 1, 5), None)])
+    assert scheduler._assign(tasks) is False
+    assert dead.task is None and [m[0].round for m in alive.conn.sent] == [0]  # round 0 went to the live one
+    assert not scheduler._requeued and next(tasks)[0].round == 1  # and nothing was lost or skipped

@@ -332,3 +332,20 @@ def test_failing_rows_name_a_known_verdict(checker, monkeypatch):
     records = run(checker, CATALOGUE["mul"], np.array([1.0, 2.0]), np.array([3.0, 4.0]))
     assert {r.verdict for r in records.values() if r.failed} <= FAILING
     assert records["vjp-torch"].inputs  # failing rows keep their inputs
+
+
+def test_a_jvp_that_cancels_is_judged_at_the_scale_of_its_terms(checker):
+    """A fuzz campaign's false alarm: the sum of this 4x4 array along a +-1 tangent cancels to
+    1.7e-12 (x +- h is inexact, so the tangent's effective entries are 1 +- 1e-12), and the
+    reference engine and torch, summing in other orders, differ there by 9e-16: roundoff of
+    the O(1) terms, which the JVP's rounding floor now allows (tolerances.jacobian_scale)."""
+    x = np.array([
+        [1.374763496297288e-243, -1.724506577773214, -0.13984991846284212, -1.0684119779845419e-68],
+        [1.7779935771281075, 3.948659971544952e-215, -0.13984991846284212, -0.13984991846284212],
+        [-0.13984991846284212, -4.749515464878312e-70, -0.13984991846284212, 1.5052173531482156],
+        [-0.13984991846284212, -0.13984991846284212, -6.148451165963933e-241, -0.13984991846284212],
+    ])  # fmt: skip
+    case = Case(CATALOGUE["einsum_unary"], "float64", (x,), {"equation": "ij->"}, cotangent_seed=1075)
+    jvp = {r.check: r for r in checker.check(case, CaseIds("t", 0, 0)) if r.check.startswith("jvp")}
+    assert {r.verdict for r in jvp.values()} == {"pass"}
+    assert 1e-16 < jvp["jvp-torch"].max_abs_err < 1e-14 < jvp["jvp-torch"].tolerance  # a real, tiny difference

@@ -495,3 +495,13 @@ def test_console_script_runs_and_reports_exit_codes(tmp_path):
     bad = subprocess.run([script, "run", "--ops", "nosuchop"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2
     assert "unknown op 'nosuchop'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_ctrl_c_outside_the_work_loops_exits_130_without_a_traceback(monkeypatch, capsys):
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_list", interrupted)
+    assert cli.main(["list"]) == cli.EXIT_INTERRUPTED == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err and "Traceback" not in err

@@ -194,3 +194,26 @@ def test_an_engine_that_does_not_mirror_torch_gets_an_unsupported_semantics_row(
     frame = pd.read_csv(tmp_path / "s" / "results.csv")
     row = frame[frame["check"] == "semantics"].iloc[0]
     assert code == 0 and row["verdict"] == "unsupported" and "mirror torch" in row["rule"]
+
+
+@pytest.mark.parametrize("checks", [["vjp-fd"], ["forward", "vjp-fd"]])
+def test_selecting_checks_does_not_hide_a_backward_that_raised(checks):
+    class RaisingVjp(OnlyAdd):
+        def vjp(self, inputs, output, cotangent):
+            raise RuntimeError("backward broke")
+
+    case = Case(catalogue.get("add"), "float64", (np.ones(2), np.ones(2)))
+    records = CaseChecker(RaisingVjp(), torch_oracle(), checks=checks).check(case, CaseIds("t", 0, 0))
+    assert [(r.check, r.verdict) for r in records if r.failed] == [("vjp-torch", "error-mismatch")]
+
+
+def test_engines_that_fail_to_load_are_usage_errors(tmp_path, monkeypatch):
+    (tmp_path / "broken_adapter.py").write_text("raise RuntimeError('no licence server')\n")
+    (tmp_path / "typo_adapter.py").write_text("def oops(:\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    _raises("broken_adapter:E", "cannot import 'broken_adapter'", "RuntimeError: no licence server")
+    _raises("typo_adapter:E", "SyntaxError")
+    _raises(".relative:E", "cannot import")
+    point = types.SimpleNamespace(name="missing", load=lambda: (_ for _ in ()).throw(AttributeError("no E")))
+    monkeypatch.setattr(engines, "entry_points", lambda group: [point])
+    _raises("missing", "could not be loaded", "AttributeError")

@@ -179,3 +179,61 @@ def test_summary_lines_name_new_known_and_stale():
     assert lines[2] == "known: 2 failing checks covered by 1 entries of ci/known.toml"
     assert lines[3].startswith("stale: entry 2 (relu jvp-torch * engine-bug: because) matched nothing")
     assert len(lines) == 4
+
+
+def test_overlapping_entries_are_all_matched_not_stale():
+    """A narrower entry shadowed by a broader one still matches its discrepancy."""
+    known = Known([
+        entry(1, dtype="*"), entry(2, dtype="float32"),
+        entry(3, check="vjp-fd"), entry(4, check="vjp-fd", engine="tiny"),
+    ])  # fmt: skip
+    triage = known.split([record(dtype="float32"), record(check="vjp-fd", engine="tiny")])
+    assert triage.stale == [] and not triage.failed
+    assert [f.entry.number for f in triage.known] == [1, 3]  # a finding names the first covering entry
+    assert {e.number for e in triage.matched} == {1, 2, 3, 4}
+    assert triage.summary_lines() == ["known: 2 failing checks covered by 2 entries of the known-discrepancies file"]
+
+
+def test_an_entry_for_an_engine_the_run_did_not_check_is_a_note_not_stale():
+    known = Known([entry(1, engine="tiny"), entry(2, engine="reference"), entry(3, op="exp", engine="mine")])
+    triage = known.split([record(engine="reference"), record(engine="other", verdict="pass")])
+    assert [e.number for e in triage.unseen_engine] == [1, 3]
+    assert triage.stale == [] and triage.engines == {"reference", "other"}
+    notes = [line for line in triage.summary_lines() if line.startswith("note:")]
+    assert notes == [
+        "note: entry 1: relu vjp-torch * engine-bug engine tiny is for engine 'tiny', "
+        "which this run did not check (other, reference)",
+        "note: entry 3: exp vjp-torch * engine-bug engine mine is for engine 'mine', "
+        "which this run did not check (other, reference)",
+    ]
+    assert not any(line.startswith("stale:") for line in triage.summary_lines())
+
+
+def test_staleness_is_not_judged_on_an_interrupted_run():
+    known = Known([entry(1, dtype="float64"), entry(2, engine="tiny")], source="known.toml")
+    partial = [record(verdict="pass")]  # relu vjp-torch float64 ran and passed, so far
+    assert [e.number for e in known.split(partial).stale] == [1]  # the old call still judges
+    triage = known.split(partial, interrupted=True)
+    assert triage.stale == [] and triage.stale_descriptions() == [] and triage.unseen_engine == []
+    assert triage.summary_lines() == [
+        "note: interrupted: stale entries of known.toml not judged (the last streams are partial)"
+    ]
+    assert Known([]).split(partial, interrupted=True).summary_lines() == []  # nothing to judge, nothing said
+
+
+def test_stale_descriptions_name_entry_line_and_discrepancy(tmp_path):
+    path = write(tmp_path, RELU_BUG + RELU_BUG.replace('"*"', '"float32"') + RELU_BUG.replace(
+        'dtype = "*"', 'dtype = "float64"\nengine = "reference"').replace('"vjp-torch"', '"jvp-torch"'))  # fmt: skip
+    known = load_known(path)
+    lines = path.read_text().splitlines()
+    second, third = (e.line for e in known.entries[1:])
+    assert lines[second - 1] == lines[third - 1] == "[[known]]"
+    records = [record(), record(dtype="float32", verdict="pass"), record(check="jvp-torch", verdict="pass")]
+    triage = known.split(records)  # entry 1 ("*") matched the float64 failure
+    assert triage.stale_descriptions() == [
+        f"entry 2 (line {second}): relu vjp-torch float32 engine-bug — matched nothing",
+        f"entry 3 (line {third}): relu jvp-torch float64 engine-bug engine reference — matched nothing",
+    ]
+    assert Known([entry()]).split([record(verdict="pass")]).stale_descriptions() == [
+        "entry 1: relu vjp-torch * engine-bug — matched nothing"  # an entry not read from a file has no line
+    ]

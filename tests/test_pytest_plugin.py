@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from gradcheck_suite import cache, catalogue, profiles, runner
 from gradcheck_suite.checking.case import CaseChecker
@@ -251,6 +252,42 @@ def test_plugin_is_inert_without_the_flag(gc, pytester):
     assert out.strip() == "[]"
 
 
+def pytest_subprocess(cwd, *args: str) -> subprocess.CompletedProcess:
+    """A fresh pytest with plugin autoloading on, as in a user's session."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_DISABLE_PLUGIN_AUTOLOAD"}
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+
+
+def test_plugin_named_by_its_module_with_p(tmp_path):
+    """The entry point is named after the module, so `-p gradcheck_suite.pytest_plugin` next to
+    the autoloaded plugin is a no-op (not "already registered under a different name"), and
+    `-p no:gradcheck_suite.pytest_plugin` turns it off."""
+    named = pytest_subprocess(tmp_path, "-p", "gradcheck_suite.pytest_plugin", "--gradcheck", "--gradcheck-ops", "exp",
+                              "--collect-only", "-q")  # fmt: skip
+    assert named.returncode == 0, named.stdout + named.stderr
+    assert "gradcheck::exp[float32]\ngradcheck::exp[float64]\n" in named.stdout
+    off = pytest_subprocess(tmp_path, "-p", "no:gradcheck_suite.pytest_plugin", "--gradcheck")
+    assert off.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "unrecognized arguments: --gradcheck" in off.stderr
+
+
+def test_an_entry_for_another_engine_is_noted(gc, pytester):
+    other = KNOWN.split("\n\n")[0] + '\nengine = "tiny"\n'
+    pytester.makefile(".toml", known=other)
+    result = gc(
+        "--gradcheck", "--gradcheck-ops", "exp", "--gradcheck-dtypes", "float64", "--gradcheck-known", "known.toml"
+    )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "note: known.toml: entry 1 (line *): relu vjp-torch * engine-bug engine tiny is for engine 'tiny', "
+            "not the engine under test 'reference'"
+        ]
+    )
+    assert "GradcheckStaleWarning" not in result.stdout.str()
+
+
 # -- profiles -----------------------------------------------------------------------------
 
 
@@ -275,11 +312,14 @@ from gradcheck_suite.checking.case import CaseChecker
 from gradcheck_suite.engines import get_engine
 from gradcheck_suite.oracles.torch_oracle import torch_oracle
 
-records = []
 checker = CaseChecker(get_engine("reference"), torch_oracle())
-runner.run_stream(catalogue.get("abs"), "float64", checker, seed=5, examples=6, run_id="x", sink=records.extend,
-                  settings_=profiles.get_profile(sys.argv[1]))
-print(json.dumps([[r.check, r.shapes, r.kwargs, r.example, r.verdict] for r in records]))
+streams = []
+for settings_ in (profiles.get_profile(sys.argv[1]), None):
+    records = []
+    runner.run_stream(catalogue.get("abs"), "float64", checker, seed=5, examples=6, run_id="x",
+                      sink=records.extend, settings_=settings_)
+    streams.append([[r.check, r.shapes, r.kwargs, r.example, r.verdict] for r in records])
+print(json.dumps(streams))
 """
 
 
@@ -287,25 +327,71 @@ def digest(records) -> list:
     return [[r.check, r.shapes, r.kwargs, r.example, r.verdict] for r in records]
 
 
-def test_profiles_do_not_change_which_cases_a_stream_generates(warm, tmp_path):
-    """Same seed and budget, same cases: under our profiles, under the runner's own settings
-    (what `gradcheck-suite run` replays with), and whatever global profile hypothesis loaded
-    (this session loads one of tests/conftest.py; CI=true makes hypothesis load its "ci")."""
+def abs_stream(checker, examples: int, settings_=None) -> list:
+    records = []
+    runner.run_stream(catalogue.get("abs"), "float64", checker, seed=5, examples=examples, run_id="x",
+                      sink=records.extend, settings_=settings_)  # fmt: skip
+    return digest(records)
+
+
+def test_same_seed_and_budget_give_the_same_cases(warm, tmp_path):
+    """Same seed and budget, same cases: under the non-targeting profiles, under the runner's own
+    settings (what `gradcheck-suite run` reruns a stream with), and whatever global profile
+    hypothesis loaded (this session loads one of tests/conftest.py; CI=true makes hypothesis load
+    its "ci"). The budget is part of it: hypothesis's generation depends on max_examples, so
+    example k of a 6-case stream is not example k of a 12-case one, and the rerun command
+    carries the profile's budget."""
     checker = CaseChecker(get_engine("reference"), torch_oracle())
-    streams = {}
-    for name in (None, "ci", "dev"):
-        records = []
-        settings_ = profiles.get_profile(name) if name else None
-        runner.run_stream(catalogue.get("abs"), "float64", checker, seed=5, examples=6, run_id="x",
-                          sink=records.extend, settings_=settings_)  # fmt: skip
-        streams[name] = digest(records)
+    streams = {
+        name: abs_stream(checker, 6, profiles.get_profile(name) if name else None) for name in (None, "ci", "dev")
+    }
     assert len({row[1] for row in streams[None]}) > 1  # a stream, not one repeated case
     assert streams["ci"] == streams["dev"] == streams[None]
     out = subprocess.run(
-        [sys.executable, "-c", STREAM_DIGEST, "campaign"], capture_output=True, text=True,
+        [sys.executable, "-c", STREAM_DIGEST, "ci"], capture_output=True, text=True,
         env={**os.environ, "CI": "true"}, check=True, cwd=tmp_path,
     )  # fmt: skip
-    assert json.loads(out.stdout) == streams[None]
+    assert json.loads(out.stdout) == [streams[None], streams[None]]
+    longer = abs_stream(checker, 12)
+    assert longer[: len(streams[None])] != streams[None]  # another budget, other cases
+
+
+def test_only_a_targeting_profile_reports_targets(warm, monkeypatch):
+    """Targets steer generation even outside the target phase, so a conformance stream (ci, dev)
+    must not report them: its cases would depend on the engine's errors."""
+    aimed = []
+    monkeypatch.setattr(runner, "aim_at_large_errors", aimed.append)
+    checker = CaseChecker(get_engine("reference"), torch_oracle())
+    for name in ("ci", "dev"):
+        abs_stream(checker, 2, profiles.get_profile(name))
+    assert aimed == []
+    abs_stream(checker, 2, profiles.get_profile("campaign"))
+    assert len(aimed) == 2 and all(aimed)  # once per case, with its records
+
+
+def test_campaign_failures_point_to_replay_ids_not_the_stream(gc, monkeypatch):
+    # The campaign budget (200 cases) cut down for a test: targeting, not the budget, is the point.
+    monkeypatch.setitem(profiles.PROFILES, "campaign", settings(profiles.PROFILES["campaign"], max_examples=12))
+    result = gc("--gradcheck", "--gradcheck-ops", "relu", "--gradcheck-dtypes", "float64",
+                "--gradcheck-engine", "planted:DoubledRelu", "--gradcheck-profile", "campaign")  # fmt: skip
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "    replay: gradcheck-suite replay relu-float64-*",
+            "reproduce each case with its replay id above: under the targeting profile 'campaign' the stream's "
+            "cases depend on the engine's errors, so no command reruns the stream",
+        ]
+    )
+    assert "rerun the stream" not in result.stdout.str()
+
+
+def test_dev_failures_rerun_the_stream_with_the_dev_budget(gc):
+    result = gc("--gradcheck", "--gradcheck-ops", "relu", "--gradcheck-dtypes", "float64",
+                "--gradcheck-engine", "planted:DoubledRelu", "--gradcheck-profile", "dev")  # fmt: skip
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["rerun the stream: gradcheck-suite run --ops relu --dtypes float64 --seed 0 --examples 25 --programs 0 *"]
+    )
 
 
 # -- the example workflow -----------------------------------------------------------------

@@ -229,7 +229,7 @@ def test_banner_pass_and_fail(records):
     assert page.find("div", id="status", data_status="pass")
     failing_html = render_html(records_to_frame(records), META)
     assert Page(failing_html).find("div", id="status", data_status="fail")
-    assert "FAIL" in failing_html and "2 failing rows" in failing_html
+    assert "FAIL" in failing_html and "2 failing checks of 63" in failing_html
 
 
 def test_matrix_cells_carry_worst_verdict(records):
@@ -359,7 +359,8 @@ def test_the_three_values_are_taken_from_the_detail():
     from gradcheck_suite.report.findings import without_witnesses, witnesses
 
     detail = "worst at input 0 at [1]: e=0 torch=0 fd=-2.5; kink at input 0 at [1]: left=-3 right=3 engine=0 torch=0"
-    assert witnesses(detail) == [("engine", "0"), ("torch", "0"), ("reference", "-2.5")]
+    # "finite diff.", not "reference": that is also the default engine's name
+    assert witnesses(detail) == [("engine", "0"), ("torch", "0"), ("finite diff.", "-2.5")]
     assert (
         without_witnesses(detail) == "worst at input 0 at [1]; kink at input 0 at [1]: left=-3 right=3 engine=0 torch=0"
     )
@@ -488,10 +489,10 @@ def test_meta_is_grouped_and_missing_required_keys_are_said(records):
     assert groups == ["run", "engine", "torch", "generation", "environment", "other"]  # no campaign keys
 
 
-def test_known_failures_are_shown_in_the_banner(records):
+def test_known_counts_the_run_recorded_are_shown_without_a_file(records):
     html = render_html(records_to_frame(records), {**META, "new_failures": 0, "known_failures": 2})
-    assert Page(html).find("div", id="known")
-    assert "0 new, 2 known" in html
+    assert Page(html).find("div", id="known-counts")
+    assert "the run recorded 0 new, 2 known" in html
 
 
 def test_readme_tables_match_the_schema():
@@ -573,3 +574,219 @@ def test_sections_show_the_worst_rows_and_count_the_rest():
     assert "40 more rows not shown" in html
     scores = re.findall(r'<td class="num over">([0-9.]+)</td>', html)
     assert scores[0] == fmt_num(findings.MAX_ROWS_PER_OP + 31)  # the worst first
+
+
+# --- known discrepancies --------------------------------------------------------------------------
+
+KNOWN_MATMUL = """
+[[known]]
+op = "matmul"
+check = "vjp-fd"
+dtype = "float32"
+verdict = "engine-bug"
+reason = "matmul's backward is off; tracked in #7"
+"""
+KNOWN_STALE = """
+[[known]]
+op = "relu"
+check = "vjp-torch"
+dtype = "float32"
+verdict = "engine-bug"
+reason = "fixed long ago"
+"""
+
+
+def known_file(tmp_path, *tables: str):
+    path = tmp_path / "known.toml"
+    path.write_text("".join(tables))
+    return path
+
+
+def test_a_known_file_from_meta_turns_covered_failures_into_a_pass(records, tmp_path):
+    path = known_file(tmp_path, KNOWN_MATMUL)
+    html = render_html(records_to_frame(records), {**META, "known_file": str(path)})
+    page = Page(html)
+    assert page.find("div", id="status", data_status="pass")
+    text = " ".join(html.split())
+    assert 'PASS</div><div class="why">— 2 known discrepancies' in text
+    marks = re.findall(r'<span class="pill tone-known known-mark">([^<]*)</span>', html)
+    assert marks == ["known · entry 1: matmul&#39;s backward is off; tracked in #7"] * 2
+    assert [c["data-verdict"] for c in page.find("td", "tone-known")] == ["engine-bug"]  # the matmul vjp-fd cell
+    assert page.find("div", id="known") and not page.find("ul", id="stale")
+
+
+def test_only_new_failures_fail_the_page_and_stale_entries_are_listed(records, tmp_path):
+    path = known_file(tmp_path, KNOWN_MATMUL, KNOWN_STALE)
+    extra = rec("add", "vjp-fd", "engine-bug", example=7)
+    html = render_html(records_to_frame([*records, extra]), {**META, "known_file": str(path)})
+    page = Page(html)
+    assert page.find("div", id="status", data_status="fail")
+    assert "1 new failing check of 64; 2 known" in " ".join(html.split())
+    assert "2 new" not in html
+    stale = re.search(r'<ul id="stale">(.*?)</ul>', html, re.S).group(1)
+    assert "entry 2" in stale and "relu vjp-torch float32 engine-bug" in stale and "entry 1" not in stale
+    # the run's own list wins when the file is the one meta.json names
+    meta = {**META, "known_file": str(path), "stale_known": ["entry 9: as the run saw it"]}
+    assert "entry 9: as the run saw it" in render_html(records_to_frame(records), meta)
+
+
+def test_an_explicit_known_file_overrides_meta(records, tmp_path):
+    path = known_file(tmp_path, KNOWN_MATMUL)
+    meta = {**META, "known_file": str(tmp_path / "elsewhere.toml"), "stale_known": ["entry 3: of the other file"]}
+    html = render_html(records_to_frame(records), meta, known=path)
+    assert Page(html).find("div", id="status", data_status="pass")
+    assert not Page(html).find("ul", id="stale")  # meta's list was about meta's file
+    from gradcheck_suite.known import load_known
+
+    paths = write_reports(records, META, tmp_path / "run", known=load_known(path))  # as a run triaged with it
+    assert Page(paths["html"].read_text()).find("div", id="status", data_status="pass")
+    assert "known.toml" in re.search(r'<div class="card known-file" id="known">(.*?)</div>', html, re.S).group(1)
+
+
+def test_a_known_file_that_does_not_load_is_a_note_not_a_crash(records, tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[known]]\nop = 'nope'\n")
+    for path in (bad, tmp_path / "missing.toml"):
+        html = render_html(records_to_frame(records), {**META, "known_file": str(path)})
+        page = Page(html)
+        assert page.find("div", id="status", data_status="fail")  # rendered without it
+        notes = re.search(r'<div class="card notes" id="notes">(.*?)</div>', html, re.S).group(1)
+        assert "Known discrepancies not applied" in notes and path.name in notes
+        assert not page.find("span", "known-mark")
+        assert "warning: " in capsys.readouterr().err
+
+
+# --- older files, odd values ----------------------------------------------------------------------
+
+
+def test_an_older_results_file_is_read_with_defaults_and_said(records, tmp_path):
+    from gradcheck_suite.report.tables import REQUIRED_COLUMNS
+
+    assert REQUIRED_COLUMNS[-1] == "reference" and "count" not in REQUIRED_COLUMNS
+    path = tmp_path / "results.csv"
+    records_to_frame(records).drop(columns=["replay_id", "count"]).to_csv(path, index=False)
+    frame = read_csv(path)
+    assert list(frame.columns) == list(COLUMNS)
+    assert (frame["count"] == 1).all() and (frame["replay_id"] == "").all() and frame["count"].dtype == "int64"
+    html = render_html(frame, META)
+    assert "Older results file: it has no column replay_id, count" in html
+    assert "Older results file" not in render_html(records_to_frame(records), META)
+    records_to_frame(records).drop(columns=["reference"]).to_csv(path, index=False)
+    with pytest.raises(ReportError, match="missing columns: reference"):
+        read_csv(path)
+
+
+def test_nan_as_other_tools_write_it_is_a_missing_float(records, tmp_path):
+    path = tmp_path / "results.csv"
+    frame = records_to_frame(records[:4]).astype({"max_abs_err": object, "score": object})
+    frame.loc[0, "max_abs_err"], frame.loc[1, "max_abs_err"], frame.loc[2, "score"] = "nan", "NaN", " NA"
+    frame.to_csv(path, index=False)
+    back = read_csv(path)
+    assert back["max_abs_err"].isna().tolist() == [True, True, False, False] and math.isnan(back.loc[2, "score"])
+    frame.loc[3, "score"] = "abc"
+    frame.to_csv(path, index=False)
+    with pytest.raises(ReportError, match="'abc' in data row 4 is not a number"):
+        read_csv(path)
+
+
+def test_lone_surrogates_do_not_stop_the_reports(tmp_path):
+    odd = rec("add", "forward", "forward-mismatch", detail="bad \ud800 byte", inputs="\udcff")
+    paths = write_reports([odd], META, tmp_path)
+    assert "bad \\ud800 byte" in paths["csv"].read_text(encoding="utf-8")
+    assert "bad \\ud800 byte" in paths["html"].read_text(encoding="utf-8")
+
+
+# --- folded rows (count), campaigns -----------------------------------------------------------------
+
+
+def folded(op: str, check: str, n: int, **kw) -> Record:
+    return rec(op, check, example=-2, count=n, max_abs_err=1e-3, tolerance=1e-5, detail=f"{n} passing checks", **kw)
+
+
+def test_every_count_is_weighted_by_count(records):
+    rows = [*records, *(folded("add", check, 1000) for check in CASE_CHECKS)]
+    html = render_html(records_to_frame(rows), META)
+    page = Page(html)
+    add_forward = [c for c in page.find("td", "cell", data_check="forward")][2]
+    assert add_forward["title"] == "pass: 1003"
+    assert re.search(
+        r'data-check="forward"[^>]*title="pass: 1003">\s*<span class="box"><span class="main">1003 ✓', html
+    )
+    stats = dict(re.findall(r'<div class="n">(\d+)</div><div class="k">(\w+)</div>', html)[i][::-1] for i in range(3))
+    checks = len(records) + 1000 * len(CASE_CHECKS)
+    assert stats == {"ops": "3", "cases": str(9 + 1000), "checks": str(checks)}
+    assert f"pass {checks - 3}" in html  # the verdict chips
+    assert f"2 failing checks of {checks}" in html  # the banner
+    section = re.search(r'<section class="card op"[^>]*data-op="relu".*?</section>', html, re.S).group(0)
+    assert "1 non-pass of 21 checks" in section
+
+
+def test_folded_rows_are_not_drawn(records):
+    rows = [*records, folded("add", "forward", 1000)]
+    html = render_html(records_to_frame(rows), META)
+    assert len(svg_dots(html, "plot-budget")) == len(records)  # the folded row's maxima are no dot
+    assert "1 folded rows of the campaign" in " ".join(html.split())
+
+
+def test_the_cases_stat_leaves_out_placeholders_of_unsupported_ops(records):
+    placeholder = rec("exp", "forward", "unsupported", shapes="[]", rule="engine 'x' does not support exp")
+    html = render_html(records_to_frame([*records, placeholder]), META)
+    assert re.search(r'<div class="n">9</div><div class="k">cases</div>', html)
+    assert re.search(r'<div class="n">4</div><div class="k">ops</div>', html)
+
+
+def test_a_fuzz_campaign_has_no_stream_commands(records):
+    rechecked = rec("mul", "vjp-fd", "engine-bug", example=-1, replay_id="mul-float32-00000000abcd")
+    html = render_html(records_to_frame([*records, rechecked]), {**META, "mode": "fuzz"})
+    page = Page(html)
+    assert not page.find("code", "replay-command") and page.find("div", id="fuzz-replay")
+    assert "stored failure, re-checked" in html and "gradcheck-suite replay mul-float32-00000000abcd" in html
+    assert "gradcheck-suite run --ops" not in html  # campaign rows have no stream to re-run
+    assert "no stored case" in html  # matmul's rows have no replay id
+    not_fuzz = render_html(records_to_frame([*records, rechecked]), META)
+    assert Page(not_fuzz).find("code", "replay-command")
+    counted = render_html(records_to_frame(records), {**META, "mode": "fuzz", "cases": 12345})
+    assert re.search(r'<div class="n">12345</div><div class="k">cases</div>', counted)  # the campaign's own count
+
+
+def test_a_semantics_row_with_malformed_kwargs_renders(records):
+    from gradcheck_suite.report.findings import stream_command
+
+    for kwargs in ("not json", "{}", "[1]", '{"ops": "add"}'):
+        row = rec("program", "semantics", "semantics-mismatch", dtype="mixed", kwargs=kwargs, engine="mine")
+        html = render_html(records_to_frame([*records, row]), {**META, "engine_specs": {"mine": "pkg:Eng"}})
+        assert "gradcheck-suite run --ops program --seed 123 --examples 0 --programs N --engine pkg:Eng" in html
+    good = rec("program", "semantics", kwargs='{"ops": "add", "programs": 3}').row()
+    assert stream_command(good, 5) == "gradcheck-suite run --ops add --examples 0 --programs 3 --seed 123"
+
+
+# --- engines, duration ------------------------------------------------------------------------------
+
+
+def test_an_engine_without_jvp_does_not_differ_it_differs_in_support(records):
+    other = []
+    for r in records:
+        unsupported = r.check.startswith("jvp")
+        other.append(rec(r.op, r.check, "unsupported" if unsupported else r.verdict, example=r.example, engine="nojvp"))
+    page = Page(render_html(records_to_frame([*records, *other]), META))
+    rows = page.find("tr", "op-row")
+    assert not [r for r in rows if r.get("data-differs")]
+    assert {r["data-op"] for r in rows if r.get("data-support-differs")} == {"matmul", "relu", "add"}
+    assert page.find("span", "support")
+
+
+@pytest.mark.parametrize(
+    ("meta", "text"),
+    [
+        ({"started": "2026-01-01T00:00:00", "finished": "2026-01-02T02:03:04"}, "26 h 3 min"),
+        ({"started": "2026-01-01T00:00:00", "finished": "2026-01-01T00:03:07"}, "3 min 7 s"),
+        ({"started": "2026-01-01T00:00:00", "finished": "2026-01-01T00:00:42"}, "42 s"),
+        ({"started": "2026-01-01T00:00:00", "finished": "2026-01-01T00:00:42", "elapsed_s": 7322.4}, "2 h 2 min"),
+        ({"started": "2026-01-02T00:00:00", "finished": "2026-01-01T00:00:00"}, ""),  # backwards: not shown
+        ({"started": "2026-01-01T00:00:00+00:00", "finished": "2026-01-01T00:00:42"}, ""),  # aware and naive
+    ],
+)
+def test_duration(meta, text):
+    from gradcheck_suite.report.html import _duration
+
+    assert _duration(meta) == text

@@ -10,7 +10,7 @@ from test_report import META, Page, rec
 
 from gradcheck_suite import cli
 from gradcheck_suite.records import CASE_CHECKS
-from gradcheck_suite.report import read_meta, records_to_frame, render_html, write_reports
+from gradcheck_suite.report import read_csv, read_meta, records_to_frame, render_html, write_reports
 from gradcheck_suite.report.history import earlier_runs, history
 from gradcheck_suite.report.schema import META_KEYS
 
@@ -157,3 +157,108 @@ def test_a_real_run_renders_and_its_meta_keys_are_documented(tmp_path, capsys):
     assert (folder / "report.html").read_text() == before
     assert ET.parse(folder / "junit.xml").getroot().get("failures") == "0"
     assert render_html(records_to_frame([]), meta)  # the run's meta renders on its own
+
+
+# --- known discrepancies on re-render ------------------------------------------------------------------
+
+KNOWN_MUL = '[[known]]\nop = "mul"\ncheck = "vjp-fd"\ndtype = "float32"\nverdict = "engine-bug"\nreason = "accepted"\n'
+
+
+def test_report_applies_a_known_file_given_or_named_by_meta(tmp_path, capsys):
+    known = tmp_path / "known.toml"
+    known.write_text(KNOWN_MUL)
+    paths = run_folder(tmp_path, "run", 2, "2026-01-02T00:00:00")
+    assert Page(paths["html"].read_text()).find("div", id="status", data_status="fail")
+    assert cli.main(["report", str(tmp_path / "run"), "--format", "all", "--known", str(known)]) == 0
+    page = Page(paths["html"].read_text())
+    assert page.find("div", id="status", data_status="pass") and len(page.find("span", "known-mark")) == 2
+    assert ET.parse(tmp_path / "run" / "junit.xml").getroot().get("failures") == "0"
+    # a run that recorded its file: the re-render applies it without being told
+    named = run_folder(tmp_path, "named", 2, "2026-01-03T00:00:00", known_file=str(known))
+    assert Page(named["html"].read_text()).find("div", id="status", data_status="pass")
+    assert cli.main(["report", str(tmp_path / "named")]) == 0
+    assert Page(named["html"].read_text()).find("div", id="status", data_status="pass")
+    capsys.readouterr()
+    known.unlink()  # gone by the time of the re-render: a warning and a note, not a failure
+    assert cli.main(["report", str(tmp_path / "named")]) == 0
+    assert "warning: " in capsys.readouterr().err and "known.toml" in named["html"].read_text()
+    assert Page(named["html"].read_text()).find("div", id="status", data_status="fail")
+
+
+def test_an_unreadable_explicit_known_file_is_a_usage_error(tmp_path, capsys):
+    run_folder(tmp_path, "run", 1, "2026-01-02T00:00:00")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[known]]\nop = 'mul'\n")
+    for path in (bad, tmp_path / "missing.toml"):
+        assert cli.main(["report", str(tmp_path / "run"), "--known", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("gradcheck-suite: error: ") and path.name in err and "warning" not in err
+
+
+# --- a campaign rebuilt from its journal ---------------------------------------------------------------
+
+
+@pytest.fixture
+def killed_campaign(tmp_path, monkeypatch):
+    """A campaign folder with a journal but no results.csv; the journal's format is the campaign's
+    business, so its records are given directly."""
+    from gradcheck_suite.campaign.journal import Journal
+
+    folder = tmp_path / "campaign"
+    folder.mkdir()
+    (folder / "records.jsonl").write_text("")
+    rows = [rec("add", "forward", example=e) for e in range(3)] + [rec("mul", "vjp-fd", "engine-bug")]
+    monkeypatch.setattr(Journal, "records", lambda self: list(rows))
+    return folder
+
+
+def test_a_rebuilt_campaign_writes_its_csv_beside_the_chosen_output(killed_campaign, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    assert cli.main(["report", str(killed_campaign), "--out", str(out / "page.html")]) == 0
+    assert sorted(p.name for p in killed_campaign.iterdir()) == ["records.jsonl"]  # the run folder untouched
+    assert sorted(p.name for p in out.iterdir()) == ["page.html"]  # --out names a file: no CSV beside it
+    assert "not written" in capsys.readouterr().err
+    assert cli.main(["report", str(killed_campaign), "--format", "all", "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["junit.xml", "page.html", "report.html", "results.csv"]
+    assert len(read_csv(out / "results.csv")) == 4
+    assert sorted(p.name for p in killed_campaign.iterdir()) == ["records.jsonl"]
+    assert cli.main(["report", str(killed_campaign)]) == 0  # no --out: into the run folder, as before
+    assert (killed_campaign / "results.csv").exists()
+
+
+def test_a_rebuilt_csv_that_cannot_be_written_is_a_usage_error(killed_campaign, monkeypatch, capsys):
+    from gradcheck_suite import report
+
+    def full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report, "write_csv", full)
+    assert cli.main(["report", str(killed_campaign)]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write the rebuilt" in err and "No space left" in err and "Traceback" not in err
+
+
+# --- history of deterministic and differing runs ---------------------------------------------------
+
+
+def test_history_names_runs_by_folder_and_flags_runs_that_checked_different_things(tmp_path):
+    same = {"run_id": "deterministic-s0", "ops": ["add", "mul"], "examples": 5}
+    run_folder(tmp_path, "monday", 1, "2026-01-01T00:00:00", **same)
+    paths = run_folder(tmp_path, "tuesday", 1, "2026-01-02T00:00:00", **same)
+    html = paths["html"].read_text()
+    page = Page(html)
+    assert [a["data-run"] for a in page.find("tr") if "data-run" in a] == ["tuesday", "monday"]
+    assert "run id deterministic-s0" in html and not page.find("span", id="not-comparable")
+    paths = run_folder(tmp_path, "wednesday", 3, "2026-01-03T00:00:00", **{**same, "examples": 50})
+    html = " ".join(paths["html"].read_text().split())
+    assert Page(html).find("p", id="trend", data_comparable="false")
+    assert "Not comparable:</b> the runs checked different things (examples 5 → 50)" in html
+    assert 'since run <span class="mono">tuesday</span>' in html
+
+
+def test_history_counts_checks_weighted_by_count(tmp_path):
+    folded = rec("add", "forward", example=-2, count=500)
+    write_reports([folded, rec("mul", "vjp-fd", "engine-bug")], {**META, "started": "2026-01-01"}, tmp_path / "a")
+    (run,) = earlier_runs(tmp_path / "b", "2026-06-01")
+    assert (run["checks"], run["failing"]) == (501, 1)

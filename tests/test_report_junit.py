@@ -127,3 +127,84 @@ def test_markup_and_control_characters_stay_text():
 def test_xml_text_keeps_allowed_characters():
     assert xml_text("a\tb\nc\rd ✓ 𝜕") == "a\tb\nc\rd ✓ 𝜕"
     assert xml_text("\x00\x0b\ufffe") == "\\x00\\x0b\\ufffe"
+
+
+# --- known discrepancies, folded rows, engine specs ---------------------------------------------------
+
+KNOWN_MUL = """
+[[known]]
+op = "mul"
+check = "vjp-fd"
+dtype = "float32"
+verdict = "engine-bug"
+reason = "mul's backward is off; tracked in #7"
+"""
+
+
+def test_a_group_whose_failures_are_all_known_is_skipped_as_known(rows, tmp_path):
+    path = tmp_path / "known.toml"
+    path.write_text(KNOWN_MUL)
+    root = parse(records_to_frame(rows), {**META, "known_file": str(path)})
+    assert root.get("failures") == "0" and root.get("skipped") == "2"
+    mul = next(
+        c for c in root.iter("testcase") if c.get("classname") == "reference.mul" and c.get("name") == "vjp-fd[float32]"
+    )
+    skipped = mul.find("skipped")
+    assert (skipped.get("type"), skipped.get("message")) == (
+        "known",
+        "known: entry 1: mul's backward is off; tracked in #7",
+    )
+    assert mul.find("failure") is None
+    out = mul.find("system-out").text
+    assert out.startswith("known discrepancies (2 failing checks):") and "  known: entry 1: mul's" in out
+    props = {p.get("name"): p.get("value") for p in root.iter("property")}
+    assert props["known_file"] == str(path)
+
+
+def test_new_failures_still_fail_beside_known_ones(rows, tmp_path):
+    path = tmp_path / "known.toml"
+    path.write_text(KNOWN_MUL.replace('verdict = "engine-bug"', 'verdict = "non-finite"'))
+    extra = rec("mul", "vjp-fd", "non-finite", example=9, replay_id="mul-float32-000000000009")
+    root = ET.fromstring(render_junit(records_to_frame([*rows, extra]), META, known=path).encode())
+    failure = root.find(".//failure")
+    assert failure.get("message") == "2 of 4 vjp-fd checks of mul (float32) failed: engine-bug 2 (1 more known)"
+    assert "mul-float32-000000000009" not in failure.text  # the known row is listed apart
+    assert root.get("failures") == "1"
+
+
+def test_counts_and_times_are_weighted_by_count(rows):
+    fold = rec("mul", "vjp-fd", example=-2, count=50, duration_ms=2.0)
+    frame = records_to_frame([*rows, fold]).assign(duration_ms=lambda f: f["duration_ms"].fillna(1.0))
+    root = parse(frame)
+    failure = root.find(".//failure")
+    assert failure.get("message") == "2 of 53 vjp-fd checks of mul (float32) failed: engine-bug 2"
+    mul = next(
+        c for c in root.iter("testcase") if c.get("classname") == "reference.mul" and c.get("name") == "vjp-fd[float32]"
+    )
+    assert math.isclose(float(mul.get("time")), (3 + 50 * 2.0) / 1000)
+    assert math.isclose(float(root.get("time")), (len(rows) + 50 * 2.0) / 1000)
+
+
+def test_stream_commands_name_the_engine_as_it_was_given(rows):
+    other = [rec(r.op, r.check, r.verdict, example=r.example, engine="mine") for r in rows]
+    meta = {**META, "engine_specs": {"mine": "my_pkg.adapter:Engine"}}
+    root = parse(records_to_frame(other), meta)
+    relu = next(
+        c for c in root.iter("testcase") if c.get("name") == "vjp-torch[float32]" and "relu" in c.get("classname")
+    )
+    assert "gradcheck-suite run --ops relu --dtypes float32 --seed 123 --examples 5 --engine my_pkg.adapter:Engine" in (
+        relu.find("system-out").text
+    )
+
+
+def test_a_semantics_row_with_malformed_kwargs_is_described():
+    row = rec("program", "semantics", "semantics-mismatch", dtype="mixed", kwargs="{oops")
+    failure = parse(records_to_frame([row])).find(".//failure")
+    assert "replay: gradcheck-suite run --ops program --seed 123 --examples 0 --programs N" in failure.text
+
+
+def test_campaign_rows_are_named_for_what_they_are(rows):
+    rechecked = rec("mul", "vjp-fd", "engine-bug", example=-1, score=99.0)
+    text = parse(records_to_frame([*rows, rechecked]), {**META, "mode": "fuzz"}).find(".//failure").text
+    assert text.startswith("stored failure, re-checked (float32")
+    assert "replay: no stored case" in text and "gradcheck-suite run" not in text

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import itertools
 import json
 import os
+import secrets
 import signal
 import sys
 import time
 from pathlib import Path
 
+from gradcheck_suite.campaign.folding import SAMPLE, PassFolder
 from gradcheck_suite.campaign.journal import CampaignError, Journal
 from gradcheck_suite.campaign.plan import Config, Task, chunk_tasks, parse_duration, planned_cases
 from gradcheck_suite.options import (
@@ -29,6 +32,8 @@ from gradcheck_suite.options import (
 
 RETRY_LIMIT = 200  # stored failing cases re-checked at the start of a campaign, newest first
 DEFAULT_TIME = "10m"
+DEFAULT_CASE_TIMEOUT = 120.0
+DEFAULTS = {"dtypes": ["float32", "float64"], "seed": 0, "chunk": 25}  # the parser's, for --resume's check
 
 
 def _duration(text: str) -> float:
@@ -52,23 +57,33 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="cases per op and dtype (with --time: whichever ends first)",
     )  # fmt: skip
     p.add_argument(
-        "--workers", type=whole_number(1, 512, "a number of workers from 1 to 512"), default=os.cpu_count() or 1,
-        help="worker processes (default: all cores)",
+        "--workers", type=whole_number(1, 512, "a number of workers from 1 to 512"), default=None,
+        help="worker processes (default: the cores this process may use)",
     )  # fmt: skip
     p.add_argument(
         "--chunk", type=whole_number(1, 10**6, "a positive chunk size"), default=25,
         help="cases per task: one seeded stream of one op and dtype (default: 25)",
     )  # fmt: skip
     p.add_argument(
-        "--case-timeout", type=_duration, default=120.0,
+        "--case-timeout", type=_duration, default=None,
         help="a case running longer is recorded as a timeout and its worker replaced (default: 120s)",
     )  # fmt: skip
     p.add_argument("--no-retry", action="store_true", help="do not re-check stored failing cases first")
     p.add_argument(
+        "--keep-passing", action="store_true",
+        help="keep every passing row (default: a sample of each op, dtype and check; the rest are counted in one "
+        "folded row each)",
+    )  # fmt: skip
+    p.add_argument(
         "--resume", type=Path, default=None, metavar="DIR",
-        help="continue an interrupted campaign from its folder (its settings are reused)",
+        help="continue an interrupted campaign from its folder (its settings are reused; --workers and "
+        "--case-timeout may change)",
     )  # fmt: skip
     add_output(p)
+
+
+# Options that define a campaign: --resume reuses the stored ones, so giving them is an error.
+DEFINING = ("ops", "dtypes", "checks", "seed", "time", "examples", "chunk", "name")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -76,34 +91,69 @@ def main(args: argparse.Namespace) -> int:
 
     known = load_known(args.known)
     if args.resume is not None:
-        journal = Journal(args.resume)
-        try:
-            config, elapsed = journal.load_config()
-        except CampaignError as exc:
-            raise UsageError(str(exc)) from None
-        args.engine, args.ops = [config.engine], config.ops
-        chosen = resolve_selection(args)
-        print(f"resuming campaign {config.campaign_id} ({elapsed:.0f} s already spent)", file=sys.stderr)
+        config, elapsed, journal, chosen = _resumed(args)
     else:
         if len(args.engine) > 1:
             raise UsageError("fuzz checks one engine at a time; run one campaign per engine")
         chosen = resolve_selection(args)
+        _pairs(chosen.engines[0], chosen.ops, args.dtypes)  # before a folder is made for nothing
         config, elapsed = _new_config(args, chosen), 0.0
-        journal = Journal(prepare_output(args.out, args.name or config.campaign_id))
+        folder = args.out / (args.name or config.campaign_id)
+        if (folder / "campaign.json").exists():
+            raise UsageError(f"{folder} already holds a campaign: continue it with --resume {folder}, or choose --name")
+        journal = Journal(prepare_output(args.out, folder.name))
         journal.start(config)
     return _campaign(args, config, elapsed, journal, chosen, known)
+
+
+def _resumed(args: argparse.Namespace):
+    given = [f"--{o.replace('_', '-')}" for o in DEFINING if getattr(args, o) not in (None, False, [], DEFAULTS.get(o))]
+    if args.engine != ["reference"]:
+        given.append("--engine")
+    if given:
+        raise UsageError(f"--resume reuses the campaign's settings; drop {', '.join(given)}")
+    folder = args.resume.parent if args.resume.name == "campaign.json" else args.resume
+    journal = Journal(folder)
+    try:
+        config, elapsed = journal.load_config()
+    except CampaignError as exc:
+        raise UsageError(str(exc)) from None
+    if args.workers is not None:
+        config.workers = args.workers
+    if args.case_timeout is not None:
+        config.case_timeout = args.case_timeout
+    args.engine, args.ops, args.dtypes, args.checks = [config.engine], config.ops, config.dtypes, config.checks
+    chosen = resolve_selection(args)
+    print(f"resuming campaign {config.campaign_id} ({elapsed:.0f} s already spent)", file=sys.stderr)
+    return config, elapsed, journal, chosen
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # affinity and container CPU sets, where the OS has them
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
 def _new_config(args: argparse.Namespace, chosen) -> Config:
     started = _dt.datetime.now(_dt.UTC)
     seconds = args.time if args.time is not None else (None if args.examples else parse_duration(DEFAULT_TIME))
     return Config(
-        campaign_id=started.strftime("fuzz-%Y%m%d-%H%M%S") + f"-s{args.seed}",
+        campaign_id=started.strftime("fuzz-%Y%m%d-%H%M%S") + f"-s{args.seed}-{secrets.token_hex(2)}",
         ops=[op.name for op in chosen.ops], dtypes=list(args.dtypes), checks=chosen.checks,
-        engine=args.engine[0], seed=args.seed,
-        examples=args.examples, seconds=seconds, workers=args.workers, chunk=args.chunk,
-        case_timeout=args.case_timeout,
+        engine=args.engine[0], seed=args.seed, examples=args.examples, seconds=seconds,
+        workers=args.workers or _usable_cores(), chunk=args.chunk,
+        case_timeout=args.case_timeout or DEFAULT_CASE_TIMEOUT, keep_passing=args.keep_passing,
     )  # fmt: skip
+
+
+def _pairs(engine, ops, dtypes) -> list[tuple[str, str]]:
+    pairs = [(op.name, d) for op in ops for d in dtypes if d in op.dtypes and engine.supports(op)]
+    if not pairs:
+        raise UsageError(
+            f"nothing to check: engine {engine.name!r} supports none of the selected ops in {', '.join(dtypes)}"
+        )
+    return pairs
 
 
 def _campaign(args, config: Config, elapsed: float, journal: Journal, chosen, known) -> int:
@@ -111,93 +161,140 @@ def _campaign(args, config: Config, elapsed: float, journal: Journal, chosen, kn
     from gradcheck_suite.campaign.progress import Progress
     from gradcheck_suite.campaign.scheduler import CampaignAbortedError, Scheduler
     from gradcheck_suite.campaign.worker import CAMPAIGN_SETTINGS
-    from gradcheck_suite.cases_io import decode_case
+    from gradcheck_suite.cases_io import decode_case, replay_id
     from gradcheck_suite.finish import base_meta, finish
     from gradcheck_suite.oracles.torch_oracle import torch_settings
 
     engine = chosen.engines[0]
-    pairs = [(op.name, d) for op in chosen.ops for d in config.dtypes if d in op.dtypes and engine.supports(op)]
-    unsupported = [op.name for op in chosen.ops if not engine.supports(op)]
-    if unsupported and not args.quiet:
-        print(f"engine {engine.name!r} does not support {len(unsupported)} selected ops; skipped", file=sys.stderr)
-    if not pairs:
-        raise UsageError(f"engine {engine.name!r} supports none of the selected ops in {', '.join(config.dtypes)}")
+    pairs = _pairs(engine, chosen.ops, config.dtypes)
     done = journal.done_tasks()
-    retries = [] if args.no_retry else _retries(case_store(), config, {p for p in pairs}, done)
+    cache = case_store()
+    retries = [] if args.no_retry else _retries(cache, config, set(pairs), done)
     seconds_left = None if config.seconds is None else max(0.0, config.seconds - elapsed)
-    deadline = time.time() + seconds_left if seconds_left is not None else float("inf")
     tasks = _all_tasks(retries, config, pairs, done)
+    first = next(tasks, None)
+    complete = first is None or seconds_left == 0
     planned = planned_cases(config, len(pairs))
     planned = None if planned is None else planned + len(retries)
-    progress = Progress(planned=planned, seconds_left=seconds_left, quiet=args.quiet)
-    progress.cases = sum(n for n in _done_counts(journal))
+    progress = Progress(planned=planned, seconds_left=seconds_left, quiet=args.quiet or complete)
+    progress.cases = progress.base = sum(_done_counts(journal))
+    stored = set(cache.ids()) if not complete else set()
 
-    cache = case_store()
-
-    def keep(case_text: str, engine_name: str) -> None:
+    def keep(case_text: str, engine_name: str, **extra: str) -> None:
+        case = decode_case(json.loads(case_text))
+        if replay_id(case) in stored:  # a stored failure re-checked: the cache has it already
+            return
         try:
-            cache.add(decode_case(json.loads(case_text)), engine=engine_name, run_id=config.campaign_id)
+            stored.add(cache.add(case, engine=engine_name, run_id=config.campaign_id, **extra))
         except OSError as exc:
             print(f"\nwarning: cannot store the case in {cache.path}: {exc}", file=sys.stderr)
 
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # workers: one core each
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    scheduler = Scheduler(config, journal, progress, run_id=config.campaign_id, engine_name=engine.name, keep_case=keep)
     started_at, started = time.monotonic(), _dt.datetime.now(_dt.UTC)
+    meta = base_meta(  # before the work: a Ctrl-C after it must not wait for torch's import
+        config.campaign_id, [engine], [config.engine], chosen.ops, started, torch_settings(), CAMPAIGN_SETTINGS
+    )
+
+    def spent() -> float:
+        return elapsed + time.monotonic() - started_at
+
+    scheduler = Scheduler(
+        config, journal, progress, run_id=config.campaign_id, engine_name=engine.name, keep_case=keep,
+        folder=PassFolder(None if config.keep_passing else SAMPLE),
+        every_10s=lambda: journal.save_config(config, spent()),
+    )  # fmt: skip
     interrupted = False
     previous = signal.signal(signal.SIGTERM, _terminate)
     journal.open()
     try:
-        if not args.quiet:
-            budget = _budget_text(config, seconds_left)
-            print(
-                f"fuzz: {engine.name} on {len(pairs)} op/dtype streams, {config.workers} workers, {budget}; "
-                f"{len(retries)} stored failures first; folder {journal.folder}",
-                file=sys.stderr,
-            )
-        scheduler.run(tasks, deadline)
+        _record_unsupported(journal, chosen, engine, config, done)
+        if complete:
+            print(f"campaign {config.campaign_id} is already complete; reports rewritten", file=sys.stderr)
+        else:
+            if not args.quiet:
+                print(
+                    f"fuzz: {engine.name} on {len(pairs)} op/dtype streams, {config.workers} workers, "
+                    f"{_budget_text(config, seconds_left)}; {len(retries)} stored failures first; "
+                    f"folder {journal.folder}",
+                    file=sys.stderr,
+                )
+            scheduler.run(itertools.chain([first], tasks), seconds_left)
     except KeyboardInterrupt:
         interrupted = True
     except CampaignAbortedError as exc:
-        raise UsageError(str(exc)) from None
+        interrupted = True  # the reports are still written from what ran, and --resume continues
+        print(f"\ngradcheck-suite: error: {exc}", file=sys.stderr)
     finally:
         scheduler.stop()
+        scheduler.flush()
         journal.close()
         progress.close()
         signal.signal(signal.SIGTERM, previous)
-        journal.save_config(config, elapsed + time.monotonic() - started_at)
+        journal.save_config(config, spent() if not complete else elapsed)
     if interrupted:
         print(
             f"interrupted: reports written from what ran; continue: gradcheck-suite fuzz --resume {journal.folder}",
             file=sys.stderr,
         )
-    records = journal.records()
-    meta = base_meta(
-        config.campaign_id, [engine], [config.engine], chosen.ops, started, torch_settings(), CAMPAIGN_SETTINGS
-    )
     meta |= {
         "mode": "fuzz", "seed": config.seed, "dtypes": config.dtypes, "checks": config.checks or "all",
         "examples": config.examples, "time_budget_s": config.seconds, "workers": config.workers,
         "chunk": config.chunk, "case_timeout_s": config.case_timeout, "resumed": args.resume is not None,
-        "elapsed_s": round(elapsed + time.monotonic() - started_at, 1), "cases": progress.cases,
+        "passing_rows": "all" if config.keep_passing else f"first {SAMPLE} per op, dtype and check; the rest folded",
+        "elapsed_s": round(spent() if not complete else elapsed, 1), "cases": progress.cases,
     }  # fmt: skip
     if args.known is not None:
-        meta["known_file"] = str(args.known)
-    return finish(records, meta, journal.folder, known=known, junit=args.junit, interrupted=interrupted)
+        meta["known_file"] = str(args.known.resolve())
+    return finish(journal.records(), meta, journal.folder, known=known, junit=args.junit, interrupted=interrupted)
+
+
+def _record_unsupported(journal: Journal, chosen, engine, config: Config, done: set[str]) -> None:
+    """One ``unsupported`` row per (op, dtype) the engine lacks, as `run` writes (once per campaign)."""
+    from gradcheck_suite.records import Record
+
+    if "unsupported" in done:
+        return
+    rows = [
+        Record(
+            run_id=config.campaign_id, engine=engine.name, op=op.name, check="forward", dtype=dtype, shapes="[]",
+            kwargs="{}", seed=config.seed, example=0, verdict="unsupported",
+            rule=f"engine {engine.name!r} does not support {op.name}: "
+            + (engine.unsupported_reason(op) or "its adapter's supports() is False"),
+        ).row()
+        for op in chosen.ops if not engine.supports(op) for dtype in config.dtypes if dtype in op.dtypes
+    ]  # fmt: skip
+    if rows:
+        journal.add_records("unsupported", rows)
+        journal.task_done("unsupported", 0, f"{len(rows)} op/dtype streams the engine does not support")
 
 
 def _retries(store, config: Config, pairs: set, done: set[str]) -> list[tuple[Task, dict]]:
-    """Stored failing cases of this engine and selection, newest first, each once."""
+    """Stored failing cases of this engine and selection, newest first, each once; entries that
+    do not decode (a foreign or damaged cache) are skipped with one warning."""
+    from gradcheck_suite.cases_io import CaseFormatError, decode_case
+
     chosen: dict[str, dict] = {}
+    bad = 0
     for entry in store.entries():
-        case = entry.get("case", {})
+        case = entry.get("case")
+        if not isinstance(case, dict) or not isinstance(entry.get("replay_id"), str):
+            bad += 1
+            continue
         mine = entry.get("run_id") == config.campaign_id  # found by this campaign before a --resume
-        if not mine and entry.get("engine") == config.engine and (case.get("op"), case.get("dtype")) in pairs:
-            chosen.pop(entry["replay_id"], None)
-            chosen[entry["replay_id"]] = case
-    newest = list(chosen.items())[::-1][:RETRY_LIMIT]
+        if mine or entry.get("engine") != config.engine or (str(case.get("op")), str(case.get("dtype"))) not in pairs:
+            continue
+        try:
+            decode_case(case)
+        except CaseFormatError:
+            bad += 1
+            continue
+        chosen.pop(entry["replay_id"], None)
+        chosen[entry["replay_id"]] = case
+    if bad:
+        print(f"warning: skipped {bad} unreadable entries of {store.path}", file=sys.stderr)
     out = []
-    for rid, case in newest:
+    for rid, case in list(chosen.items())[::-1][:RETRY_LIMIT]:
         task = Task(case["op"], case["dtype"], -1, 1, retry=rid)
         if task.key not in done:
             out.append((task, case))

@@ -8,16 +8,19 @@ or a killed campaign loses nothing already computed.
     results.csv, meta.json, report.html   written from the records at the end (and on interrupt)
 
 A record line of an unfinished task is kept (nothing is lost); when --resume runs that task
-again, its new records replace the old ones (same seed, same cases, same rows).
+again, its new records replace the old ones (same seed, same cases, same rows). Passing rows
+beyond a sample are folded per task and check (folding.py) and merged when read back.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import uuid
 from pathlib import Path
 from typing import Any
 
+from gradcheck_suite.campaign.folding import FOLDED, fold, public, restore
 from gradcheck_suite.campaign.plan import Config
 from gradcheck_suite.cases_io import CaseStore
 from gradcheck_suite.records import Record
@@ -65,6 +68,7 @@ class Journal:
     # -- appending ----------------------------------------------------------------------
 
     def open(self) -> None:
+        self.attempt = uuid.uuid4().hex[:12]  # this session's runs of tasks (see records())
         self._records = self.records_path.open("a", encoding="utf-8")
         self._tasks = self.tasks_path.open("a", encoding="utf-8")
 
@@ -76,11 +80,12 @@ class Journal:
 
     def add_records(self, task: str, rows: list[dict]) -> None:
         for row in rows:
-            self._records.write(json.dumps({"task": task, "row": {k: _nan_safe(v) for k, v in row.items()}}) + "\n")
+            line = {"task": task, "attempt": self.attempt, "row": {k: _nan_safe(v) for k, v in row.items()}}
+            self._records.write(json.dumps(line) + "\n")
         self._records.flush()
 
     def task_done(self, task: str, cases: int, note: str = "") -> None:
-        self._tasks.write(json.dumps({"task": task, "cases": cases, "note": note}) + "\n")
+        self._tasks.write(json.dumps({"task": task, "attempt": self.attempt, "cases": cases, "note": note}) + "\n")
         self._tasks.flush()
 
     # -- reading back -------------------------------------------------------------------
@@ -89,13 +94,26 @@ class Journal:
         return {entry["task"] for entry in _lines(self.tasks_path)}
 
     def records(self) -> list[Record]:
-        """Every record, the latest run of each task winning (a re-run task replaces its lines)."""
-        by_task: dict[str, list[dict]] = {}
+        """Every record. A task run more than once (interrupted, then resumed) contributes the
+        rows of one run only: the one that finished, else the one that got furthest. Runs of
+        a task check the same cases, but which rows a run folds differs between runs."""
+        finished = {entry["task"]: entry.get("attempt") for entry in _lines(self.tasks_path)}
+        runs: dict[str, dict[str, list[dict]]] = {}
         for entry in _lines(self.records_path):
             row = entry.get("row")
             if isinstance(row, dict):
-                by_task.setdefault(str(entry.get("task")), []).append(row)
-        return [_record(row) for rows in by_task.values() for row in _dedupe(rows)]
+                task = str(entry.get("task"))
+                runs.setdefault(task, {}).setdefault(str(entry.get("attempt")), []).append(row)
+        rows = [row for task, by_run in runs.items() for row in _dedupe(_chosen(by_run, finished.get(task)))]
+        whole = [row for row in rows if row.get("example") != FOLDED]
+        return [_record(row) for row in whole + _merged_folds(rows)]
+
+
+def _chosen(by_run: dict[str, list[dict]], finished: str | None) -> list[dict]:
+    if finished is not None and str(finished) in by_run:
+        return by_run[str(finished)]
+    furthest = max(by_run.values(), key=lambda rows: sum(int(r.get("count") or 1) for r in rows))
+    return furthest
 
 
 def _dedupe(rows: list[dict]) -> list[dict]:
@@ -105,6 +123,16 @@ def _dedupe(rows: list[dict]) -> list[dict]:
     for row in rows:
         latest[(row.get("engine"), row.get("op"), row.get("dtype"), row.get("example"), row.get("check"))] = row
     return list(latest.values())
+
+
+def _merged_folds(rows: list[dict]) -> list[dict]:
+    """The folded rows of all tasks, one per (engine, op, dtype, check)."""
+    merged: dict[tuple, dict] = {}
+    for row in rows:
+        if row.get("example") == FOLDED:
+            key = (row.get("engine"), row.get("op"), row.get("dtype"), row.get("check"))
+            merged[key] = fold(merged.get(key), restore(row))
+    return [public(row) for row in merged.values()]
 
 
 def _record(row: dict) -> Record:

@@ -44,6 +44,7 @@ class Config:
     workers: int
     chunk: int
     case_timeout: float
+    keep_passing: bool = False  # every passing row (else a sample, the rest folded: folding.py)
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -51,10 +52,11 @@ class Config:
     @classmethod
     def from_json(cls, data: dict) -> Config:
         fields = {f.name for f in dataclasses.fields(cls)}
-        missing = fields - set(data)
+        required = {f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING}
+        missing = required - set(data)
         if missing:
             raise ValueError(f"campaign.json lacks {', '.join(sorted(missing))}")
-        return cls(**{k: data[k] for k in fields})
+        return cls(**{k: data[k] for k in fields if k in data})
 
     @property
     def rounds(self) -> float:
@@ -72,13 +74,25 @@ class Task:
     size: int
     base: int = 0  # example number of the chunk's first case within its (op, dtype) stream
     retry: str = ""
+    part: int = 0  # > 0: the rest of a chunk whose case hung or crashed its worker (another stream)
 
     @property
     def key(self) -> str:
-        return f"retry:{self.retry}" if self.retry else f"{self.op}:{self.dtype}:{self.round}"
+        if self.retry:
+            return f"retry:{self.retry}"
+        return f"{self.op}:{self.dtype}:{self.round}" + (f".{self.part}" if self.part else "")
 
     def stream_seed(self, seed: int) -> int:
-        return zlib.crc32(f"{seed}:{self.op}:{self.dtype}:{self.round}".encode())
+        return zlib.crc32(
+            f"{seed}:{self.op}:{self.dtype}:{self.round}".encode() + (b".%d" % self.part if self.part else b"")
+        )
+
+    def rest(self, done: int) -> Task | None:
+        """The chunk's cases after the first ``done`` (the last of them hung or crashed), as a
+        task of its own: None when nothing is left, or for a retry."""
+        if self.retry or done >= self.size:
+            return None
+        return dataclasses.replace(self, size=self.size - done, base=self.base + done, part=self.part + 1)
 
 
 def chunk_tasks(config: Config, supported: list[tuple[str, str]], done: set[str]) -> Iterator[Task]:

@@ -31,9 +31,14 @@ class Progress:
         self.tty = stream.isatty()
         self.started = time.monotonic()
         self.cases = 0
+        self.base = 0  # cases done before this session (--resume): not part of its rate
         self.failing: Counter[str] = Counter()
         self.workers = 0
         self._last = time.monotonic()
+
+    def restart(self, seconds_left: float | None) -> None:
+        """The budget's clock starts now (when the first worker is ready)."""
+        self.deadline = time.monotonic() + seconds_left if seconds_left is not None else None
 
     def case(self, failing_verdicts: list[str]) -> None:
         self.cases += 1
@@ -41,13 +46,13 @@ class Progress:
 
     def line(self) -> str:
         elapsed = time.monotonic() - self.started
-        rate = self.cases / elapsed if elapsed > 0 else 0.0
+        rate = (self.cases - self.base) / elapsed if elapsed > 0 else 0.0
         done = f"{self.cases:,}" + (f"/{self.planned:,}" if self.planned else "")
         failing = ", ".join(f"{v} {n}" for v, n in self.failing.most_common()) or "none"
         left = []
         if self.deadline is not None:
             left.append(self.deadline - time.monotonic())
-        if self.planned and rate > 0:
+        if self.planned and rate > 0 and self.planned > self.cases:
             left.append((self.planned - self.cases) / rate)
         remaining = f"{_clock(min(left))} left" if left else ""
         return f"fuzz {done} cases  {rate:.1f}/s  {self.workers} workers  failing: {failing}  {remaining}".rstrip()

@@ -65,7 +65,8 @@ class CaseChecker:
     ``probes``: Rademacher probes for inputs above finite_diff.FULL_LIMIT elements.
     ``higher_order_every``: JVP and HVP checks on every n-th example of a stream (1: all).
     ``checks``: the checks to report (default: all); JVP/HVP work is skipped when none of
-    theirs is selected. A failing forward row (the op itself broke) is always reported.
+    theirs is selected. A failing row that cut its stage short (forward raised, the VJP
+    raised or came out misshapen) is reported even when its check was not selected.
     """
 
     def __init__(
@@ -90,11 +91,20 @@ class CaseChecker:
         start = time.perf_counter()
         records = self._check(case, ids)
         if self.checks is not None:
-            records = [r for r in records if r.check in self.checks or (r.failed and r.check == "forward")]
+            records = self._selected(records)
         ms = (time.perf_counter() - start) * 1000 / max(len(records), 1)
         for r in records:
             r.duration_ms = ms
         return records
+
+    def _selected(self, records: list[Record]) -> list[Record]:
+        """The selected checks' rows, and the failing row that ended a stage early (a forward
+        or VJP that raised, misshapen gradients): its selected checks never got a row."""
+        stages = {r.check.split("-")[0] for r in records if r.check in self.checks}
+        return [
+            r for r in records
+            if r.check in self.checks or (r.failed and r.check.split("-")[0] not in stages)
+        ]  # fmt: skip
 
     def unsupported(self, op, dtype: str, ids: CaseIds) -> Record:
         """The one record of an (op, dtype) stream the engine's adapter does not support."""
@@ -181,7 +191,7 @@ class CaseChecker:
         noise64 = (fwd_noise or 0.0) * to64, max((n or 0.0 for n in g_noise), default=0.0) * to64
         records += self._vjp_records(case, ids, wide, v, e_grads, t_grads, g_noise, n_terms, noise64[0])
         if self.higher_order and ids.example % self.higher_order_every == 0:
-            records += self._higher_order_records(case, ids, wide, v, n_terms, noise64)
+            records += self._higher_order_records(case, ids, wide, v, n_terms, noise64, t_grads)
         return records
 
     def _torch_run(self, op, arrays, kwargs, v: np.ndarray | None) -> list[np.ndarray]:
@@ -285,15 +295,16 @@ class CaseChecker:
             where |= {"output": list(o), "engine_jacobian": e_entry, "reference_jacobian": f_entry}
         return where
 
-    def _higher_order_records(self, case, ids, wide, v, n_terms, noise64: tuple[float, float]) -> list[Record]:
+    def _higher_order_records(self, case, ids, wide, v, n_terms, noise64: tuple[float, float], grads) -> list[Record]:
         out = []
-        for stage, enabled, build in (
-            ("jvp", case.op.forward_ad, higher_order.jvp_witnesses),
-            ("hvp", case.op.second_order, higher_order.hvp_witnesses),
+        jacobian = tolerances.jacobian_scale(grads, v)  # the JVP's terms can cancel to far below it
+        for stage, enabled, build, extra in (
+            ("jvp", case.op.forward_ad, higher_order.jvp_witnesses, {"scale": jacobian}),
+            ("hvp", case.op.second_order, higher_order.hvp_witnesses, {}),
         ):
             if not enabled:
                 continue
-            result = build(self.engine, self.oracle, case, wide, v, n_terms, noise64[stage == "hvp"])
+            result = build(self.engine, self.oracle, case, wide, v, n_terms, noise64[stage == "hvp"], **extra)
             if isinstance(result, higher_order.Failed):
                 out.append(self._record(case, ids, f"{stage}-torch", result.verdict, detail=result.detail))
                 continue

@@ -97,8 +97,11 @@ def _witnesses(flat, engine, torch, noise, ref: fd.ArrayDerivative, dtype: str, 
     )  # fmt: skip
 
 
-def jvp_witnesses(engine: Engine, oracle: Engine, case: Case, wide, v, n_terms: int, noise64=0.0) -> Built:
-    """``noise64``: the measured rounding noise of the float64 forward (finite_diff rounding)."""
+def jvp_witnesses(
+    engine: Engine, oracle: Engine, case: Case, wide, v, n_terms: int, noise64=0.0, scale: float = 0.0
+) -> Built:
+    """``noise64``: the measured rounding noise of the float64 forward (finite_diff rounding);
+    ``scale``: the size of the Jacobian's entries (tolerances.jacobian_scale)."""
     op, kwargs = case.op, case.kwargs
     rng = _rng(v, b"jvp")
     u = [fd.rademacher(rng, x.shape) for x in wide]
@@ -119,7 +122,7 @@ def jvp_witnesses(engine: Engine, oracle: Engine, case: Case, wide, v, n_terms: 
         lambda xs, nudge: [oracle.jvp(op, xs, [nudge(t) for t in tangents], kwargs)], [t_j]
     )
     flat = Flat([t_j.shape], ["output"])
-    w = _witnesses(flat, [e_j], [t_j], noise, ref, case.dtype, n_terms)
+    w = _witnesses(flat, [e_j], [t_j], noise, ref, case.dtype, n_terms, scale)
     sides = _lazy_sides(lambda: fd.one_sided_arrays(f64, wide, tangents, n_terms, noise64), flat)
 
     def where(j: int) -> dict:

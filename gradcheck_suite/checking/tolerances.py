@@ -70,6 +70,10 @@ gives a correct gradient a false-alarm chance below 2 exp(-HOEFFDING^2 / 2) (< 1
 per probe, while a gradient element off by more than tol_probe is missed by a probe
 with probability at most 1/2 (oracles/finite_diff.py).
 
+Forward mode: the rounding floor of a JVP uses the normwise scale max(max|ref|, max|g| /
+max|v|) (``jacobian_scale``, from torch's VJP g = v^T J of the same case): a JVP along a
++-1 tangent can cancel to far below the Jacobian's entries.
+
 Second order: the rounding floor of a Hessian-vector product uses the normwise scale
 max(max|ref|, max|g| / max|x|) (``hessian_scale``): the product can vanish by
 cancellation of terms of the size of the gradient over the input.
@@ -160,6 +164,18 @@ def probe(budgets: list[np.ndarray], directions: list[np.ndarray], fd_error: flo
     """Tolerance for a dot product <g, d> whose elements have the elementwise ``budgets``."""
     spread = sum(float(np.sum((np.asarray(d) * b) ** 2)) for d, b in zip(directions, budgets))
     return HOEFFDING * math.sqrt(spread) + FD_FACTOR * abs(fd_error)
+
+
+def jacobian_scale(grads: list[np.ndarray] | None, v: np.ndarray) -> float:
+    """The size of the Jacobian's entries, max|v^T J| / max|v| (dimensional: J ~ g / v). A
+    JVP with a +-1 tangent sums such entries and can cancel to far below them (the sum of a
+    4x4 array along a tangent whose effective entries are 1 +- 1e-12), so its rounding floor
+    is scaled by it, as a Hessian-vector product's is by hessian_scale."""
+    if not grads:
+        return 0.0
+    g = max((float(np.max(np.abs(a[np.isfinite(a)]), initial=0.0)) for a in grads), default=0.0)
+    top = float(np.max(np.abs(v), initial=0.0))
+    return g / top if top > 0 else 0.0
 
 
 def hessian_scale(xs: list[np.ndarray], grads: list[np.ndarray]) -> float:

@@ -74,8 +74,10 @@ def _from_path(spec: str) -> Engine:
         raise UnknownEngineError(f"engine {spec!r}: expected module:attribute, e.g. mypkg.adapters:ENGINE")
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise UnknownEngineError(f"engine {spec!r}: cannot import {module_name!r}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - whatever a user's module raises on import is a usage error
+        raise UnknownEngineError(
+            f"engine {spec!r}: cannot import {module_name!r}: {type(exc).__name__}: {exc}"
+        ) from None
     obj: Any = module
     for part in attr.split("."):
         try:
@@ -97,6 +99,8 @@ def get_engine(spec: str = "reference") -> Engine:
     except ImportError as exc:
         hint = " (pip install 'gradcheck-suite[autograd]')" if spec == "autograd" else ""
         raise UnknownEngineError(f"engine {spec!r} is not available: {exc}{hint}") from None
+    except Exception as exc:  # noqa: BLE001 - a broken entry point or factory is a usage error, not ours
+        raise UnknownEngineError(f"engine {spec!r} could not be loaded: {type(exc).__name__}: {exc}") from None
     if spec not in BUILTIN:
         return _instantiate(obj, f"engine {spec!r} (entry point)")  # ...which may be a class or factory
     return obj

@@ -8,7 +8,10 @@ from typing import Any
 
 from markupsafe import Markup
 
+from gradcheck_suite.campaign.folding import FOLDED
 from gradcheck_suite.records import FAILING, VERDICTS
+
+RECHECKED = -1  # the example number of a stored failing case a fuzz campaign re-checked
 
 # Informational verdicts get a colour of their own; failing ones are red, pass green.
 TONES = {
@@ -51,6 +54,16 @@ def fmt_num(value: Any) -> str:
         return f"{x:.3g}" if abs(x) < 1e3 else f"{x:.0f}"
     mantissa, exponent = f"{x:.2e}".split("e")
     return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+
+def case_label(row: Any) -> str:
+    """How a row's case is named: ``#3``, or what a campaign's special example numbers mean."""
+    example = row["example"]
+    if example == FOLDED:
+        return f"{row.get('count', 1)} passing checks (folded)"
+    if example == RECHECKED:
+        return "stored failure, re-checked"
+    return f"#{example}"
 
 
 def css_name(name: Any) -> str:

@@ -3,8 +3,17 @@
 A testcase fails when one of its rows has a failing verdict; the <failure> text lists those
 rows (verdict, rule, detail, error against budget, replay command). Informational verdicts
 do not fail: they are listed in <system-out>. A group whose every row is `unsupported` is
-<skipped>. xml.etree escapes markup; characters XML 1.0 cannot hold at all (most control
-characters) are written as visible escapes first.
+<skipped>.
+
+With a known-discrepancies file (meta.json's ``known_file``, or one given), failing rows an
+entry covers are not failures: a testcase whose failing rows are all known is <skipped
+type="known" message="known: entry N: reason">, the way pytest writes an xfail, so dashboards
+show it apart from both passes and failures; the known rows are listed in <system-out>. A
+testcase with new failing rows fails on those alone.
+
+Counts and times are of checks: a fuzz campaign's folded row counts ``count`` times (its
+``duration_ms`` is their mean). xml.etree escapes markup; characters XML 1.0 cannot hold at
+all (most control characters) are written as visible escapes first.
 """
 
 from __future__ import annotations
@@ -20,8 +29,10 @@ from typing import Any
 import pandas as pd
 
 from gradcheck_suite.records import FAILING
-from gradcheck_suite.report.findings import case_command
-from gradcheck_suite.report.formatting import fmt_num, rank
+from gradcheck_suite.report import known_marks
+from gradcheck_suite.report.findings import Options, case_command
+from gradcheck_suite.report.formatting import case_label, fmt_num, rank
+from gradcheck_suite.report.known_marks import KnownArg
 from gradcheck_suite.report.tables import atomic_write_text, ensure_frame
 
 MAX_LISTED = 20  # rows written out per testcase; the rest are counted
@@ -41,21 +52,27 @@ def _el(parent: ET.Element, tag: str, text: str | None = None, **attrs: Any) -> 
     return child
 
 
-def _seconds(durations: pd.Series) -> str:
-    total = float(durations.sum(min_count=1)) / 1000
+def _seconds(rows: pd.DataFrame) -> str:
+    """Total time of the rows' checks: duration_ms times count (a folded row holds the mean)."""
+    total = float((rows["duration_ms"] * rows["count"]).sum(min_count=1)) / 1000
     return f"{total:.3f}" if math.isfinite(total) else "0"
 
 
-def describe(row: dict[str, Any], examples: Any) -> str:
+def describe(row: dict[str, Any], examples: Any, options: Options | None = None) -> str:
     """One row as a few lines of plain text."""
+    options = options or Options(examples)
+    label = case_label(row)
+    case = f"example {row['example']}" if label.startswith("#") else label
+    replay = case_command(row, options.examples, options.specs, options.fuzz) or "no stored case"
     lines = [
-        f"example {row['example']} ({row['dtype']}, shapes {row['shapes']}, kwargs {row['kwargs']}): "
-        f"{row['verdict']} — {row['rule']}",
+        f"{case} ({row['dtype']}, shapes {row['shapes']}, kwargs {row['kwargs']}): {row['verdict']} — {row['rule']}",
         f"  detail: {row['detail']}",
         f"  error {fmt_num(row['max_abs_err'])} against budget {fmt_num(row['tolerance'])} "
         f"(score {fmt_num(row['score'])}, relative error {fmt_num(row['max_rel_err'])})",
-        f"  replay: {case_command(row, examples)}",
+        f"  replay: {replay}",
     ]
+    if row.get("_known"):
+        lines.append(f"  known: {row['_known']}")
     return "\n".join(lines)
 
 
@@ -69,30 +86,41 @@ def _worst_first(rows: list[dict]) -> list[dict]:
     return sorted(rows, key=key)
 
 
-def _listing(rows: list[dict], examples: Any) -> str:
-    text = "\n".join(describe(r, examples) for r in _worst_first(rows)[:MAX_LISTED])
+def _listing(rows: list[dict], options: Options) -> str:
+    text = "\n".join(describe(r, options.examples, options) for r in _worst_first(rows)[:MAX_LISTED])
     if len(rows) > MAX_LISTED:
         text += f"\n... and {len(rows) - MAX_LISTED} more in results.csv"
     return text
 
 
-def _testcase(suite: ET.Element, key: tuple, stats: dict, non_pass: list[dict], examples: Any) -> str:
+def _testcase(suite: ET.Element, key: tuple, stats: dict, non_pass: list[dict], options: Options) -> str:
     """Add one testcase; return its outcome: failure, skipped or pass."""
     engine, op, dtype, check = key
     case = _el(suite, "testcase", classname=f"{engine}.{op}", name=f"{check}[{dtype}]", time=stats["time"])
-    failing = [r for r in non_pass if r["verdict"] in FAILING]
+    failing = [r for r in non_pass if r["verdict"] in FAILING and not r["_known"]]
+    known = [r for r in non_pass if r["verdict"] in FAILING and r["_known"]]
     other = [r for r in non_pass if r["verdict"] not in FAILING]
     outcome = "pass"
     if failing:
         counts = Counter(r["verdict"] for r in failing)
         summary = ", ".join(f"{v} {n}" for v, n in counts.most_common())
-        message = f"{len(failing)} of {stats['rows']} {check} checks of {op} ({dtype}) failed: {summary}"
-        _el(case, "failure", _listing(failing, examples), message=message, type=counts.most_common(1)[0][0])
+        also = f" ({len(known)} more known)" if known else ""
+        message = f"{len(failing)} of {stats['rows']} {check} checks of {op} ({dtype}) failed: {summary}{also}"
+        _el(case, "failure", _listing(failing, options), message=message, type=counts.most_common(1)[0][0])
         outcome = "failure"
+    elif known:
+        reasons = "; ".join(dict.fromkeys(r["_known"] for r in known))
+        _el(case, "skipped", message=f"known: {reasons}", type="known")
+        outcome = "skipped"
     elif _skip(case, stats, op, check):
         outcome = "skipped"
+    out = []
+    if known:
+        out.append(f"known discrepancies ({len(known)} failing checks):\n" + _listing(known, options))
     if other:
-        _el(case, "system-out", "not failures:\n" + _listing(other, examples))
+        out.append("not failures:\n" + _listing(other, options))
+    if out:
+        _el(case, "system-out", "\n\n".join(out))
     return outcome
 
 
@@ -118,13 +146,16 @@ def _properties(parent: ET.Element, meta: dict) -> None:
 
 
 def _group_stats(frame: pd.DataFrame) -> dict[tuple, dict]:
-    """(engine, op, dtype, check) -> rows, unsupported rows, time: one groupby for the whole frame."""
+    """(engine, op, dtype, check) -> checks, unsupported checks, time: one groupby for the whole frame."""
     keys = ["engine", "op", "dtype", "check"]
-    table = frame.assign(_unsupported=frame["verdict"] == "unsupported").groupby(keys, sort=True)
+    weights = frame["count"]
+    table = frame.assign(
+        _unsupported=(frame["verdict"] == "unsupported") * weights, _ms=frame["duration_ms"] * weights
+    ).groupby(keys, sort=True)
     agg = table.agg(
-        rows=("verdict", "size"),
+        rows=("count", "sum"),
         unsupported=("_unsupported", "sum"),
-        ms=("duration_ms", "sum"),
+        ms=("_ms", "sum"),
         timed=("duration_ms", "count"),
     )
     return {
@@ -133,25 +164,32 @@ def _group_stats(frame: pd.DataFrame) -> dict[tuple, dict]:
     }
 
 
-def build(frame: pd.DataFrame, meta: dict) -> ET.Element:
+def build(frame: pd.DataFrame, meta: dict, known: KnownArg = None) -> ET.Element:
+    """The XML tree; `known` as for html.render_html (default: the file meta.json names)."""
     frame = ensure_frame(frame)
-    examples = meta.get("examples")
+    view = known_marks.apply(frame, meta, known_marks.resolve(meta, known))
+    marks = {label: view.mark(label) for label in view.entries} if view is not None else {}
+    options = Options.from_meta(meta, marks)
     stats = _group_stats(frame)
     keys = ["engine", "op", "dtype", "check"]
     non_pass: dict[tuple, list[dict]] = defaultdict(list)
     # One to_dict for all non-pass rows: per-group frames would cost milliseconds each.
-    for row in frame[frame["verdict"] != "pass"].to_dict("records"):
+    rows = frame[frame["verdict"] != "pass"]
+    for label, row in zip(rows.index, rows.to_dict("records")):
+        row["_known"] = marks.get(label, "")
         non_pass[tuple(row[k] for k in keys)].append(row)
+    if view is not None and view.applied:  # the file applied here, which may not be the one meta names
+        meta = {**meta, "known_file": view.path, "stale_known": view.stale}
     interrupted = bool(meta.get("interrupted"))
     root = ET.Element("testsuites", {"name": "gradcheck-suite"})
     engines = list(dict.fromkeys(frame["engine"])) or [str(meta.get("engine") or "unknown")]
     totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
     for engine in engines:
         suite = _el(root, "testsuite", name=f"gradcheck-suite.{engine}", timestamp=meta.get("started", ""),
-                    time=_seconds(frame.loc[frame["engine"] == engine, "duration_ms"]))  # fmt: skip
+                    time=_seconds(frame[frame["engine"] == engine]))  # fmt: skip
         _properties(suite, meta)
         outcomes = [
-            _testcase(suite, key, group, non_pass.get(key, []), examples)
+            _testcase(suite, key, group, non_pass.get(key, []), options)
             for key, group in stats.items()
             if key[0] == engine
         ]
@@ -170,16 +208,16 @@ def build(frame: pd.DataFrame, meta: dict) -> ET.Element:
             totals[name] += n
     for name, n in totals.items():
         root.set(name, str(n))
-    root.set("time", _seconds(frame["duration_ms"]))
+    root.set("time", _seconds(frame))
     return root
 
 
-def render_junit(frame: pd.DataFrame, meta: dict) -> str:
-    root = build(frame, meta)
+def render_junit(frame: pd.DataFrame, meta: dict, known: KnownArg = None) -> str:
+    root = build(frame, meta, known)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def write_junit(frame: pd.DataFrame, meta: dict, path: Path) -> None:
+def write_junit(frame: pd.DataFrame, meta: dict, path: Path, known: KnownArg = None) -> None:
     """Write JUnit XML of a results frame (e.g. read_csv of a results.csv) to path, atomically."""
-    atomic_write_text(Path(path), render_junit(frame, meta))
+    atomic_write_text(Path(path), render_junit(frame, meta, known))

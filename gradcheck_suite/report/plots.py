@@ -6,6 +6,10 @@
   log10(max_rel_err) per op (and engine), with the failing rows drawn as dots.
 
 Large runs are sampled: at most MAX_POINTS dots per plot, every non-pass row first.
+
+A fuzz campaign's folded rows (example FOLDED: many passing checks in one row, holding their
+largest errors) are left out of both plots: a dot or a box stands for one check, and a
+maximum drawn as one would misplace it. The captions say how many were left out.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
+from gradcheck_suite.campaign.folding import FOLDED
 from gradcheck_suite.records import FAILING
-from gradcheck_suite.report.formatting import TONE_COLOURS, TONES, rank, tone
+from gradcheck_suite.report.formatting import TONE_COLOURS, TONES, case_label, rank, tone
 
 MAX_POINTS = 2000
 MAX_DOTS_PER_BOX = 40
@@ -122,6 +127,8 @@ def _legend(svg: ET.Element, tones: list[str], x: float, y: float) -> None:
 def error_vs_budget(frame: pd.DataFrame) -> dict[str, Any] | None:
     """Scatter of max_abs_err against tolerance (log-log); None when no row has both."""
     rows = frame[frame["tolerance"].gt(0) & np.isfinite(frame["tolerance"]) & frame["max_abs_err"].notna()]
+    folded = rows["example"] == FOLDED
+    rows = rows[~folded]
     if rows.empty:
         return None
     shown = sample(rows)
@@ -155,7 +162,7 @@ def error_vs_budget(frame: pd.DataFrame) -> dict[str, Any] | None:
                   fill_opacity="0.65")  # fmt: skip
         if tones[i] != "pass":
             op, engine, check, dtype, example, verdict = records[i]
-            _el(dot, "title", f"{op} {check} {dtype} #{example} ({engine}): {verdict}")
+            _el(dot, "title", f"{op} {check} {dtype} {case_label({'example': example})} ({engine}): {verdict}")
     _legend(svg, sorted(set(tones), key=list(TONE_COLOURS).index), float(left), float(height - 8))
     y_label = _el(svg, "text", "max abs error", x=12.0, y=float(top + size / 2), text_anchor="middle", **FONT)
     y_label.set("transform", f"rotate(-90 12 {top + size / 2:.1f})")
@@ -166,12 +173,15 @@ def error_vs_budget(frame: pd.DataFrame) -> dict[str, Any] | None:
         "edge": int(edge.sum()),
         "below": BELOW_BUDGET,
         "above": int((rows["max_abs_err"] > rows["tolerance"]).sum()),
+        "folded": int(folded.sum()),
     }
 
 
 def relative_errors(frame: pd.DataFrame, ops: list[str], engines: list[str]) -> dict[str, Any] | None:
     """Per op (and engine): box of log10(max_rel_err) with failing rows as dots; None when no row has one."""
     rows = frame[frame["max_rel_err"].notna()]
+    folded = rows["example"] == FOLDED
+    rows = rows[~folded]
     if rows.empty:
         return None
     logs, zeros = _log10(rows["max_rel_err"])
@@ -208,4 +218,10 @@ def relative_errors(frame: pd.DataFrame, ops: list[str], engines: list[str]) -> 
         for value in dots.get(key, ()):
             _el(svg, "circle", cx=ax.px(float(value)), cy=mid, r=2.5, fill=TONE_COLOURS["fail"], fill_opacity="0.8")
     _el(svg, "text", "max relative error", x=float(label_w + plot_w / 2), y=bottom + 24, text_anchor="middle", **FONT)
-    return {"svg": _markup(svg), "rows": len(keys), "total": len(rows), "zeros": int(zeros.sum())}
+    return {
+        "svg": _markup(svg),
+        "rows": len(keys),
+        "total": len(rows),
+        "zeros": int(zeros.sum()),
+        "folded": int(folded.sum()),
+    }

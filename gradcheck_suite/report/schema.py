@@ -21,6 +21,11 @@ META_KEYS: dict[str, tuple[str, str]] = {
     "known_file": ("run", "--known: the known-discrepancies file failing rows were triaged against"),
     "known_failures": ("run", "failing rows the known-discrepancies file lists (they do not fail the run)"),
     "new_failures": ("run", "failing rows the known-discrepancies file does not list (they fail the run)"),
+    "stale_known": (
+        "run",
+        "entries of the known-discrepancies file the run exercised but no failing row matched "
+        "(the discrepancy went away: remove them?)",
+    ),
     "tool_version": ("engine", "gradcheck-suite version"),
     "engine": ("engine", "the engine(s) under test, comma-separated, as the adapters name themselves"),
     "engine_specs": ("engine", "engine name -> how --engine named it (a registered name or module:attribute)"),
@@ -50,6 +55,11 @@ META_KEYS: dict[str, tuple[str, str]] = {
     "chunk": ("campaign", "cases a worker takes at a time"),
     "case_timeout_s": ("campaign", "per-case timeout in seconds (a case past it gets the verdict timeout)"),
     "resumed": ("campaign", "true when the campaign continued an interrupted one (--resume)"),
+    "passing_rows": (
+        "campaign",
+        "which passing rows results.csv holds: all (--keep-passing), or a sample per op, "
+        "dtype and check with the rest folded into rows of `count` checks",
+    ),
 }
 META_GROUPS = ("run", "engine", "torch", "generation", "environment", "campaign", "other")
 # What the issue asks every run to record; the HTML says "not recorded" when one is missing.

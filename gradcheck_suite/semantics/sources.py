@@ -125,7 +125,9 @@ def literal(value: Any) -> str:
     """Python source for a kwarg value: NumPy arrays as ``np.array([...])``, infinities and
     NaN as ``float('inf')``, containers element by element."""
     if isinstance(value, np.ndarray):
-        return f"np.array({value.tolist()!r}, dtype=np.{value.dtype})"
+        text = f"np.array({value.tolist()!r}, dtype=np.{value.dtype})"
+        # an empty array's list loses its shape ([] for (0, 2, 2, 0)): say it
+        return f"{text}.reshape({value.shape!r})" if value.size == 0 and value.ndim != 1 else text
     if isinstance(value, np.generic):
         return literal(value.item())
     if isinstance(value, float) and not math.isfinite(value):

@@ -59,6 +59,11 @@ def _windows(input, kernel_size, stride, padding, dilation, ceil_mode, op: str) 
                 "pad should be at most half of effective kernel size, "
                 f"but got pad={p}, kernel_size={k} and dilation={d}"
             )
+    if op == "max" and any(p > k // 2 for p, k in zip(padding, kernel)):  # torch checks this too, dilation aside
+        raise RuntimeError(
+            "pad should be smaller than or equal to half of kernel size, but got "
+            f"padW = {padding[1]}, padH = {padding[0]}, kW = {kernel[1]}, kH = {kernel[0]}"
+        )
     hw = x.shape[-2:]
     out_hw = tuple(
         out_size(n, k, s, p, p, d, ceil_mode) for n, k, s, p, d in zip(hw, kernel, stride, padding, dilation)

@@ -386,6 +386,15 @@ ERRORS = [
     ("max_pool_too_small", lambda ns, nnf: nnf.max_pool2d(_t(ns, 1, 3, 2, 2), 3)),
     ("max_pool_padding", lambda ns, nnf: nnf.max_pool2d(_t(ns, 1, 3, 6, 6), 2, padding=2)),
     ("max_pool_2d_input", lambda ns, nnf: nnf.max_pool2d(_t(ns, 6, 6), 2)),
+    # found by a fuzz campaign: dilation widens the window, but max_pool2d also bounds the pad by the kernel
+    (
+        "max_pool_padding_dilated",
+        lambda ns, nnf: nnf.max_pool2d(_t(ns, 1, 2, 5, 5), (1, 3), padding=(0, 2), dilation=(1, 2)),
+    ),
+    (
+        "max_pool_padding_dilated_tiny",
+        lambda ns, nnf: nnf.max_pool2d(_t(ns, 1, 1, 1, 1), (1, 3), padding=(0, 2), dilation=2),
+    ),
     ("max_pool_stride_0", lambda ns, nnf: nnf.max_pool2d(_t(ns, 1, 3, 6, 6), 2, stride=0)),
     ("max_pool_empty_channels", lambda ns, nnf: nnf.max_pool2d(_t(ns, 1, 0, 6, 6), 2)),
     ("max_pool_dilation_0", lambda ns, nnf: nnf.max_pool2d(_t(ns, 1, 3, 6, 6), 2, dilation=0)),
