@@ -34,8 +34,9 @@ class Var(Function):
         ctx.correction, ctx.grad_count = correction, grad_count
         count = math.prod(a.shape[i] for i in axes)
         with np.errstate(**QUIET):
-            deviation = a - a.sum(axis=axes, keepdims=True) / a.dtype.type(count)
-            out = (deviation * deviation).sum(axis=axes, keepdims=keepdim) / a.dtype.type(max(0, count - correction))
+            deviation = a - _mean(a, axes, count)
+            squares = (deviation * deviation).sum(axis=axes, keepdims=keepdim, dtype=np.float64)
+            out = (squares / max(0, count - correction)).astype(a.dtype, copy=False)
             if std:
                 out = np.sqrt(out)
         ctx.save_for_backward(a, out)
@@ -60,7 +61,7 @@ def _var_factor(ctx, a):
     """d var / d a, elementwise (a Tensor expression of ``a`` under create_graph)."""
     count = math.prod(a.shape[i] for i in ctx.axes)
     with np.errstate(**QUIET):
-        mean = a.sum(axis=ctx.axes, keepdims=True) / count
+        mean = _mean(a, ctx.axes, count)
         if ctx.grad_count is None:  # all elements: torch's inf/NaN convention when N <= correction
             dof = count - ctx.correction
             if dof <= 0:
@@ -70,6 +71,15 @@ def _var_factor(ctx, a):
             dof = ctx.grad_count - ctx.correction
         scale = np.float64(2.0) / np.float64(dof) if dof else np.inf
         return (a - mean) * float(scale)
+
+
+def _mean(a, axes, count: int):
+    """The mean over ``axes`` (kept), accumulated in float64 and rounded once to ``a``'s dtype,
+    as torch's CPU reductions accumulate float32 in double: equal elements then deviate by
+    exactly 0 from their mean (a float32 sum of 36 equal values does not divide back)."""
+    if isinstance(a, np.ndarray):
+        return (a.sum(axis=axes, keepdims=True, dtype=np.float64) / count).astype(a.dtype, copy=False)
+    return (a.double().sum(axis=axes, keepdims=True) / count).to(a.dtype)  # a Tensor under create_graph
 
 
 def _std_scale(g, std):
