@@ -338,3 +338,23 @@ def test_a_task_sent_to_a_worker_that_just_died_is_given_to_the_next(tmp_path):
     assert scheduler._assign(tasks) is False
     assert dead.task is None and [m[0].round for m in alive.conn.sent] == [0]  # round 0 went to the live one
     assert not scheduler._requeued and next(tasks)[0].round == 1  # and nothing was lost or skipped
+
+
+def test_the_rest_of_a_chunk_cut_short_is_journalled_for_resume(tmp_path):
+    from gradcheck_suite.campaign.plan import Task
+
+    journal = Journal(tmp_path)
+    journal.start(Config("c", ["exp"], ["float64"], None, "reference", 0, 10, None, 1, 10, 60.0))
+    chunk = Task("exp", "float64", 0, 10)
+    rest = chunk.rest(4)  # the 4th case hung: 6 left, from another stream of the same op and dtype
+    assert (rest.size, rest.base, rest.part, rest.key) == (6, 4, 1, "exp:float64:0.1")
+    assert rest.stream_seed(0) != chunk.stream_seed(0) and chunk.rest(10) is None
+    journal.open()
+    journal.task_done(chunk.key, 3, "timeout: ...")
+    journal.task_pending(rest)
+    journal.close()
+    assert journal.pending_tasks() == [rest] and journal.done_tasks() == {chunk.key} and journal.cases_done() == 3
+    journal.open()
+    journal.task_done(rest.key, 6)
+    journal.close()
+    assert journal.pending_tasks() == []

@@ -171,13 +171,13 @@ def _campaign(args, config: Config, elapsed: float, journal: Journal, chosen, kn
     cache = case_store()
     retries = [] if args.no_retry else _retries(cache, config, set(pairs), done)
     seconds_left = None if config.seconds is None else max(0.0, config.seconds - elapsed)
-    tasks = _all_tasks(retries, config, pairs, done)
+    tasks = _all_tasks(retries, config, pairs, done, journal.pending_tasks())
     first = next(tasks, None)
     complete = first is None or seconds_left == 0
     planned = planned_cases(config, len(pairs))
     planned = None if planned is None else planned + len(retries)
     progress = Progress(planned=planned, seconds_left=seconds_left, quiet=args.quiet or complete)
-    progress.cases = progress.base = sum(_done_counts(journal))
+    progress.cases = progress.base = journal.cases_done()
     stored = set(cache.ids()) if not complete else set()
 
     def keep(case_text: str, engine_name: str, **extra: str) -> None:
@@ -301,17 +301,11 @@ def _retries(store, config: Config, pairs: set, done: set[str]) -> list[tuple[Ta
     return out
 
 
-def _all_tasks(retries, config: Config, pairs, done):
+def _all_tasks(retries, config: Config, pairs, done, pending=()):
     yield from retries
+    yield from ((task, None) for task in pending)  # the rest of chunks cut short before a --resume
     for task in chunk_tasks(config, pairs, done):
         yield task, None
-
-
-def _done_counts(journal: Journal):
-    from gradcheck_suite.campaign.journal import _lines
-
-    for entry in _lines(journal.tasks_path):
-        yield int(entry.get("cases", 0))
 
 
 def _budget_text(config: Config, seconds_left: float | None) -> str:

@@ -3,7 +3,7 @@ or a killed campaign loses nothing already computed.
 
     campaign.json   Config, plus the wall time spent so far (for --resume of a time budget)
     records.jsonl   one line per record, with the task it came from, flushed as written
-    tasks.jsonl     one line per finished task (what --resume skips)
+    tasks.jsonl     one line per finished task (what --resume skips), and tasks made on the way
     cases.jsonl     every failing case, for `gradcheck-suite replay ID`
     results.csv, meta.json, report.html   written from the records at the end (and on interrupt)
 
@@ -14,6 +14,7 @@ beyond a sample are folded per task and check (folding.py) and merged when read 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import uuid
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gradcheck_suite.campaign.folding import FOLDED, fold, public, restore
-from gradcheck_suite.campaign.plan import Config
+from gradcheck_suite.campaign.plan import Config, Task
 from gradcheck_suite.cases_io import CaseStore
 from gradcheck_suite.records import Record
 
@@ -88,16 +89,38 @@ class Journal:
         self._tasks.write(json.dumps({"task": task, "attempt": self.attempt, "cases": cases, "note": note}) + "\n")
         self._tasks.flush()
 
+    def task_pending(self, task: Task) -> None:
+        """A task made during the campaign (the rest of a chunk after a hang or crash), so that
+        --resume knows it exists."""
+        self._tasks.write(json.dumps({"pending": dataclasses.asdict(task)}) + "\n")
+        self._tasks.flush()
+
     # -- reading back -------------------------------------------------------------------
 
     def done_tasks(self) -> set[str]:
-        return {entry["task"] for entry in _lines(self.tasks_path)}
+        return {entry["task"] for entry in _lines(self.tasks_path) if "task" in entry}
+
+    def cases_done(self) -> int:
+        """Cases checked by the finished tasks (where a resumed campaign's count starts)."""
+        return sum(int(entry.get("cases", 0)) for entry in _lines(self.tasks_path) if "task" in entry)
+
+    def pending_tasks(self) -> list[Task]:
+        """Tasks made during the campaign that have not finished."""
+        done, pending = self.done_tasks(), {}
+        for entry in _lines(self.tasks_path):
+            try:
+                task = Task(**entry["pending"]) if "pending" in entry else None
+            except TypeError:
+                continue
+            if task is not None and task.key not in done:
+                pending[task.key] = task
+        return list(pending.values())
 
     def records(self) -> list[Record]:
         """Every record. A task run more than once (interrupted, then resumed) contributes the
         rows of one run only: the one that finished, else the one that got furthest. Runs of
         a task check the same cases, but which rows a run folds differs between runs."""
-        finished = {entry["task"]: entry.get("attempt") for entry in _lines(self.tasks_path)}
+        finished = {entry["task"]: entry.get("attempt") for entry in _lines(self.tasks_path) if "task" in entry}
         runs: dict[str, dict[str, list[dict]]] = {}
         for entry in _lines(self.records_path):
             row = entry.get("row")

@@ -243,6 +243,7 @@ class Scheduler:
         self._close(task.key, w.checked, f"{verdict}: {detail}")
         rest = task.rest(done)
         if rest is not None:
+            self.journal.task_pending(rest)
             self._requeued.append((rest, None))
         w.task, w.case = None, None
 
