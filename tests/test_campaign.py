@@ -350,10 +350,11 @@ def test_the_rest_of_a_chunk_cut_short_is_journalled_for_resume(tmp_path):
     assert (rest.size, rest.base, rest.part, rest.key) == (6, 4, 1, "exp:float64:0.1")
     assert rest.stream_seed(0) != chunk.stream_seed(0) and chunk.rest(10) is None
     journal.open()
-    journal.task_done(chunk.key, 3, "timeout: ...")
+    journal.task_done(chunk.key, 3, "timeout: ...", {"timeout": 1, "engine-bug": 2})
     journal.task_pending(rest)
     journal.close()
     assert journal.pending_tasks() == [rest] and journal.done_tasks() == {chunk.key} and journal.cases_done() == 3
+    assert journal.failing_done() == {"timeout": 1, "engine-bug": 2}  # a resumed status line starts from these
     journal.open()
     journal.task_done(rest.key, 6)
     journal.close()

@@ -178,6 +178,7 @@ def _campaign(args, config: Config, elapsed: float, journal: Journal, chosen, kn
     planned = None if planned is None else planned + len(retries)
     progress = Progress(planned=planned, seconds_left=seconds_left, quiet=args.quiet or complete)
     progress.cases = progress.base = journal.cases_done()
+    progress.failing.update(journal.failing_done())
     stored = set(cache.ids()) if not complete else set()
 
     def keep(case_text: str, engine_name: str, **extra: str) -> None:

@@ -18,6 +18,7 @@ import dataclasses
 import json
 import math
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +86,10 @@ class Journal:
             self._records.write(json.dumps(line) + "\n")
         self._records.flush()
 
-    def task_done(self, task: str, cases: int, note: str = "") -> None:
-        self._tasks.write(json.dumps({"task": task, "attempt": self.attempt, "cases": cases, "note": note}) + "\n")
+    def task_done(self, task: str, cases: int, note: str = "", failing: dict | None = None) -> None:
+        """``failing``: verdict -> count of the task's failing rows (for a resumed status line)."""
+        line = {"task": task, "attempt": self.attempt, "cases": cases, "note": note, "failing": failing or {}}
+        self._tasks.write(json.dumps(line) + "\n")
         self._tasks.flush()
 
     def task_pending(self, task: Task) -> None:
@@ -103,6 +106,14 @@ class Journal:
     def cases_done(self) -> int:
         """Cases checked by the finished tasks (where a resumed campaign's count starts)."""
         return sum(int(entry.get("cases", 0)) for entry in _lines(self.tasks_path) if "task" in entry)
+
+    def failing_done(self) -> Counter:
+        """Failing rows by verdict of the finished tasks (where a resumed status line starts)."""
+        total: Counter = Counter()
+        for entry in _lines(self.tasks_path):
+            if "task" in entry and isinstance(entry.get("failing"), dict):
+                total.update({str(k): int(v) for k, v in entry["failing"].items()})
+        return total
 
     def pending_tasks(self) -> list[Task]:
         """Tasks made during the campaign that have not finished."""

@@ -17,7 +17,7 @@ import math
 import multiprocessing as mp
 import signal
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
@@ -72,6 +72,7 @@ class Scheduler:
         self._requeued: deque[tuple[Task, dict | None]] = deque()  # given back by a worker that died
         self.every_10s = every_10s  # e.g. saving the time spent, in case the parent is killed
         self.deadline = math.inf
+        self._failing: dict[str, Counter] = {}  # failing rows by verdict of each running task
 
     # -- workers ------------------------------------------------------------------------
 
@@ -177,7 +178,9 @@ class Scheduler:
             self.journal.add_records(key, self.folder.split(key, rows))
             if failed_case is not None:
                 self._store(failed_case)
-            self.progress.case([r["verdict"] for r in rows if r["verdict"] in FAILING])
+            failing = [r["verdict"] for r in rows if r["verdict"] in FAILING]
+            self._failing.setdefault(key, Counter()).update(failing)
+            self.progress.case(failing)
             w.case, w.checked = None, w.checked + 1
         elif kind == "done":
             key, n, note = payload
@@ -236,6 +239,7 @@ class Scheduler:
             )  # fmt: skip
             self.journal.add_records(task.key, [record.row()])
             self._store(case_text, verdict)
+            self._failing.setdefault(task.key, Counter())[verdict] += 1
             self.progress.case([verdict])
         else:  # between cases: no case to blame, the task's op and dtype are
             self._task_record(task, verdict, detail + " (no case in flight)")
@@ -254,11 +258,12 @@ class Scheduler:
             detail=f"task {task.key}: {detail}"[-1500:],
         )  # fmt: skip
         self.journal.add_records(task.key, [record.row()])
+        self._failing.setdefault(task.key, Counter())[verdict] += 1
         self.progress.case([verdict])
 
     def _close(self, key: str, cases: int, note: str) -> None:
         self.journal.add_records(key, self.folder.close(key))
-        self.journal.task_done(key, cases, note)
+        self.journal.task_done(key, cases, note, dict(self._failing.pop(key, {})))
 
     def flush(self) -> None:
         """The folded rows of tasks still running (a stop): the report counts them; --resume
