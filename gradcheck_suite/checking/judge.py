@@ -130,10 +130,13 @@ def judge(
     smooth = ~kink
 
     e_t, e_t_at = compare_at(w.engine, w.torch, w.tol, everywhere)
-    e_f, e_f_at = compare_at(w.engine, w.ref, w.ref_tol, known)
-    e_f = worst_of([("elements", e_f), *w.probes_e])[1]
-    smooth_et = compare_at(w.engine, w.torch, w.tol, smooth)[0]
-    smooth_ef = worst_of([("", compare_at(w.engine, w.ref, w.ref_tol, known & smooth)[0]), *w.probes_e])[1]
+    e_f_elements, e_f_at = compare_at(w.engine, w.ref, w.ref_tol, known)
+    e_f = worst_of([("elements", e_f_elements), *w.probes_e])[1]
+    if kink.any():
+        smooth_et = compare_at(w.engine, w.torch, w.tol, smooth)[0]
+        smooth_ef = worst_of([("", compare_at(w.engine, w.ref, w.ref_tol, known & smooth)[0]), *w.probes_e])[1]
+    else:  # no kink: every element is smooth, and the comparisons above are the smooth ones
+        smooth_et, smooth_ef = e_t, e_f
     smooth_tf = worst_of([("", compare_at(w.torch, w.ref, w.ref_tol, known & smooth)[0]), *w.probes_t])[1]
     has_ref = bool(known.any() or w.probes_e)
     torch_v = verdicts.vjp_torch(smooth_et, smooth_ef if has_ref else None, smooth_tf if has_ref else None, stage)
