@@ -18,8 +18,6 @@ Usage (from the repository root):
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import sys
 import time
 import warnings
@@ -31,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import corpus
+import results_file
 
 DTYPES = ("float64", "float32")
 
@@ -128,18 +127,6 @@ def print_table(rows: list[dict], dtypes: list[str], seeds: int) -> None:
             print(f"  ours rejected {r['function']} {r['dtype']} seed {r['seed']}: {r['ours_why'][:200]}")
 
 
-def write(rows: list[dict], meta: dict, path: str) -> None:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.suffix == ".csv":
-        with target.open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-    else:
-        target.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=4, help="seeds per function and dtype (default 4)")
@@ -167,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             "numpy_version": np.__version__, "seconds": round(time.perf_counter() - start, 1)}  # fmt: skip
     print(f"({meta['seconds']} s; torch {torch.__version__}, CPU, 1 thread)")
     if args.out:
-        write(rows, meta, args.out)
+        results_file.write(rows, {"meta": meta, "rows": rows}, args.out)
         print(f"rows written to {args.out}")
     return 0
 

@@ -39,13 +39,17 @@ class Mutant:
         """The engine with this bug, restored on exit (even after an error)."""
         owner = _owner(self.target)
         attr = self.target[2]
-        original = owner.__dict__[attr] if isinstance(owner, type) else getattr(owner, attr)
-        new = staticmethod(self.replacement) if isinstance(owner, type) else self.replacement
-        setattr(owner, attr, new)
+        is_class = isinstance(owner, type)
+        own = not is_class or attr in owner.__dict__  # else inherited (a shared base's rule)
+        original = (owner.__dict__[attr] if is_class else getattr(owner, attr)) if own else None
+        setattr(owner, attr, staticmethod(self.replacement) if is_class else self.replacement)
         try:
             yield
         finally:
-            setattr(owner, attr, original)
+            if own:
+                setattr(owner, attr, original)
+            else:
+                delattr(owner, attr)
 
 
 def _owner(target: tuple[str, str, str]):

@@ -19,9 +19,7 @@ same functions without the bug, which both checkers must accept. Usage (reposito
 from __future__ import annotations
 
 import argparse
-import csv
 import functools
-import json
 import sys
 import time
 import warnings
@@ -33,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import mutants
+import results_file
 
 
 def inputs(mutant: mutants.Mutant, seed: int) -> tuple[np.ndarray, ...]:
@@ -192,18 +191,6 @@ def print_report(rows: list[dict], controls: list[dict], seeds: int) -> dict:
             "ours_control_rejects": false_ours, "torch_control_rejects": false_torch}  # fmt: skip
 
 
-def write(rows: list[dict], controls: list[dict], meta: dict, path: str) -> None:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.suffix == ".csv":
-        with target.open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-    else:
-        target.write_text(json.dumps({"meta": meta, "rows": rows, "controls": controls}, indent=1))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3, help="seeds per mutant (default 3)")
@@ -233,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             "numpy_version": np.__version__, "seconds": round(time.perf_counter() - start, 1)}  # fmt: skip
     print(f"({meta['seconds']} s; torch {torch.__version__}, CPU, 1 thread)")
     if args.out:
-        write(rows, controls, meta, args.out)
+        results_file.write(rows, {"meta": meta, "rows": rows, "controls": controls}, args.out)
         print(f"rows written to {args.out}")
     return 0
 

@@ -130,12 +130,7 @@ def vjp_torch(e_vs_t: Comparison, e_vs_f: Comparison | None, t_vs_f: Comparison 
     if e_vs_t.ok:
         return "pass", f"{stage}: engine matches torch within the error budget"
     if t_vs_f is not None and t_vs_f.ok:
-        if e_vs_t.nonfinite:
-            return (
-                "non-finite",
-                f"{stage}: engine result is inf/nan; torch and the numerical reference agree on a finite value",
-            )
-        return "engine-bug", f"{stage}: torch agrees with finite differences, the engine does not"
+        return _torch_and_fd_agree(e_vs_t, stage)
     if e_vs_f is not None and e_vs_f.ok:
         return "torch-differs", f"{stage}: engine agrees with finite differences, torch does not"
     return "engine-bug", f"{stage}: engine differs from torch and neither agrees with finite differences"
@@ -158,13 +153,18 @@ def vjp_fd(e_vs_f: Comparison, e_vs_t: Comparison | None, t_vs_f: Comparison | N
             f"{NOISE_SCORE:g} times its allowance: a shared convention of torch's, not the mathematical derivative",
         )
     if t_vs_f is not None and t_vs_f.ok:
-        if e_vs_f.nonfinite:
-            return (
-                "non-finite",
-                f"{stage}: engine result is inf/nan; torch and the numerical reference agree on a finite value",
-            )
-        return "engine-bug", f"{stage}: torch agrees with finite differences, the engine does not"
+        return _torch_and_fd_agree(e_vs_f, stage)
     return "engine-bug", f"{stage}: engine differs from finite differences and from torch"
+
+
+def _torch_and_fd_agree(engine: Comparison, stage: str) -> Verdict:
+    """torch and the numerical reference agree and ``engine`` (the engine against either) does not."""
+    if engine.nonfinite:
+        return (
+            "non-finite",
+            f"{stage}: engine result is inf/nan; torch and the numerical reference agree on a finite value",
+        )
+    return "engine-bug", f"{stage}: torch agrees with finite differences, the engine does not"
 
 
 JOINT_RULE = (

@@ -65,32 +65,28 @@ class UnsafeView(View):
     may_view = False
 
 
-class Alias(Function):  # the same data under a new node: x[...], x[:, :]
+class _Identity(Function):
+    """An op whose derivative is the identity: gradients and tangents pass through unchanged."""
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+    @staticmethod
+    def jvp(ctx, t):
+        return t
+
+
+class Alias(_Identity):  # the same data under a new node: x[...], x[:, :]
     @staticmethod
     def forward(ctx, a):
         return a.view()
 
-    @staticmethod
-    def backward(ctx, g):
-        return g
 
-    @staticmethod
-    def jvp(ctx, t):
-        return t
-
-
-class Clone(Function):
+class Clone(_Identity):
     @staticmethod
     def forward(ctx, a):
         return a.copy()
-
-    @staticmethod
-    def backward(ctx, g):
-        return g
-
-    @staticmethod
-    def jvp(ctx, t):
-        return t
 
 
 def _viewable(a: np.ndarray, shape: tuple) -> bool:

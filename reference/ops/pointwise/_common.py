@@ -9,6 +9,7 @@ import numpy as np
 
 from reference import dtypes
 from reference.autograd import arrayops as xp
+from reference.autograd.function import FLOAT, Function
 from reference.autograd.quiet import QUIET, quietly  # noqa: F401 - re-exported for the family
 from reference.ops import operands
 
@@ -115,3 +116,26 @@ def _tensor_other(fn: str, other: Any) -> Any:
     if not _is_tensor(other):
         raise TypeError(f"{fn}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
     return other
+
+
+class Elementwise(Function):
+    """A unary op y = f(a) whose backward and forward-mode rules are one: ``rule(g, saved)`` is
+    g times f', where g is the output's gradient or the input's tangent and ``saved`` the
+    input (or, with ``saves = "result"``, the output). Subclasses set ``f`` and ``rule`` side
+    by side; floating-point warnings are silenced as torch is silent."""
+
+    promotion = FLOAT
+    saves = "input"
+
+    @classmethod
+    def forward(cls, ctx, a):
+        r = quietly(cls.f, a)
+        ctx.save_for_backward(r if cls.saves == "result" else a)
+        return r
+
+    @classmethod
+    def backward(cls, ctx, g):
+        (saved,) = ctx.saved_tensors
+        return cls.rule(g, saved)
+
+    jvp = backward

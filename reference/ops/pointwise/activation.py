@@ -11,6 +11,7 @@ from reference.autograd import arrayops as xp
 from reference.autograd.function import FLOAT, Function, apply
 from reference.ops.pointwise._common import (
     QUIET,
+    Elementwise,
     _inplace,
     _reciprocal_inplace,
     _zero_where,
@@ -65,20 +66,9 @@ class Relu(Function):
     jvp = backward
 
 
-class Erf(Function):
-    promotion = FLOAT
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return erf_array(a)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return g * (xp.exp(-(a * a)) * TWO_OVER_SQRT_PI)
-
-    jvp = backward
+class Erf(Elementwise):
+    f = staticmethod(lambda a: erf_array(a))  # defined below, with the series it uses
+    rule = staticmethod(lambda g, a: g * (xp.exp(-(a * a)) * TWO_OVER_SQRT_PI))
 
 
 def sigmoid(input):

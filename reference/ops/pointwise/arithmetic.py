@@ -10,6 +10,7 @@ from reference.autograd.function import COMMON, FLOAT, Function, apply, sum_tang
 from reference.ops.operands import scalar_promoted
 from reference.ops.pointwise._common import (
     QUIET,
+    Elementwise,
     _zeros,
     operand,
     quietly,
@@ -150,21 +151,10 @@ class DivRounded(Function):  # div(..., rounding_mode=...): piecewise constant, 
         return np.zeros_like(ta if ta is not None else tb)
 
 
-class Reciprocal(Function):
-    promotion = FLOAT
-
-    @staticmethod
-    def forward(ctx, a):
-        r = quietly(np.true_divide, 1.0, a)
-        ctx.save_for_backward(r)
-        return r
-
-    @staticmethod
-    def backward(ctx, g):
-        (r,) = ctx.saved_tensors
-        return -g * (r * r)
-
-    jvp = backward
+class Reciprocal(Elementwise):
+    f = staticmethod(lambda a: np.true_divide(1.0, a))
+    saves = "result"
+    rule = staticmethod(lambda g, r: -g * (r * r))
 
 
 class Neg(Function):

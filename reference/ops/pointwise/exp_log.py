@@ -6,11 +6,10 @@ import math
 
 import numpy as np
 
-from reference.autograd.function import FLOAT, Function, apply
+from reference.autograd.function import apply
 from reference.ops.pointwise._common import (
-    QUIET,
+    Elementwise,
     _reciprocal_inplace,
-    quietly,
 )
 
 LN2 = math.log(2.0)
@@ -19,121 +18,45 @@ LN2 = math.log(2.0)
 # -- exp and log -----------------------------------------------------------------------------
 
 
-class Exp(Function):
-    promotion = FLOAT
-
-    @staticmethod
-    def forward(ctx, a):
-        r = quietly(np.exp, a)
-        ctx.save_for_backward(r)
-        return r
-
-    @staticmethod
-    def backward(ctx, g):
-        (r,) = ctx.saved_tensors
-        return g * r
-
-    jvp = backward
+class Exp(Elementwise):
+    f = staticmethod(np.exp)
+    saves = "result"
+    rule = staticmethod(lambda g, r: g * r)
 
 
-class Expm1(Function):
-    promotion = FLOAT
-
-    @staticmethod
-    def forward(ctx, a):
-        r = quietly(np.expm1, a)
-        ctx.save_for_backward(r)
-        return r
-
-    @staticmethod
-    def backward(ctx, g):
-        (r,) = ctx.saved_tensors
-        return g * (r + 1)
-
-    jvp = backward
+class Expm1(Elementwise):
+    f = staticmethod(np.expm1)
+    saves = "result"
+    rule = staticmethod(lambda g, r: g * (r + 1))
 
 
-class Log(Function):
-    promotion = FLOAT
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return quietly(np.log, a)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return g / a
-
-    jvp = backward
+class Log(Elementwise):
+    f = staticmethod(np.log)
+    rule = staticmethod(lambda g, a: g / a)
 
 
-class Log1p(Function):
-    promotion = FLOAT
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return quietly(np.log1p, a)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return g / (a + 1)
-
-    jvp = backward
+class Log1p(Elementwise):
+    f = staticmethod(np.log1p)
+    rule = staticmethod(lambda g, a: g / (a + 1))
 
 
-class Log2(Function):
-    promotion = FLOAT
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return quietly(np.log2, a)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return g / (a * LN2)
-
-    jvp = backward
+class Log2(Elementwise):
+    f = staticmethod(np.log2)
+    rule = staticmethod(lambda g, a: g / (a * LN2))
 
 
-class Sqrt(Function):
-    promotion = FLOAT
+class Sqrt(Elementwise):
+    """The gradient is inf at 0, as torch's."""
 
-    @staticmethod
-    def forward(ctx, a):
-        r = quietly(np.sqrt, a)
-        ctx.save_for_backward(r)
-        return r
-
-    @staticmethod
-    def backward(ctx, g):  # inf at 0, as torch
-        (r,) = ctx.saved_tensors
-        return g / (r * 2)
-
-    jvp = backward
+    f = staticmethod(np.sqrt)
+    saves = "result"
+    rule = staticmethod(lambda g, r: g / (r * 2))
 
 
-class Rsqrt(Function):
-    promotion = FLOAT
-
-    @staticmethod
-    def forward(ctx, a):
-        with np.errstate(**QUIET):
-            r = _reciprocal_inplace(np.sqrt(a))
-        ctx.save_for_backward(r)
-        return r
-
-    @staticmethod
-    def backward(ctx, g):
-        (r,) = ctx.saved_tensors
-        return g * (r * r * r * -0.5)
-
-    jvp = backward
+class Rsqrt(Elementwise):
+    f = staticmethod(lambda a: _reciprocal_inplace(np.sqrt(a)))
+    saves = "result"
+    rule = staticmethod(lambda g, r: g * (r * r * r * -0.5))
 
 
 def exp(input):

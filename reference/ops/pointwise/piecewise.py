@@ -170,44 +170,35 @@ def _clamp_saved(ctx, convert):
     return a, (next(saved) if has_lo else None), (next(saved) if has_hi else None)
 
 
-class ClampMinTensor(Function):  # clamp_min(x, tensor): ClampMinBackward1
+class _ClampOneTensor(Function):
+    """x clamped on one side by a tensor bound: the gradient goes to x where x is kept
+    (``keeps(x, bound)``, ties included), else to the bound."""
+
     promotion = COMMON
 
-    @staticmethod
-    def forward(ctx, a, lo):
-        ctx.save_for_backward(a, lo)
-        return np.maximum(lo, a)
+    @classmethod
+    def forward(cls, ctx, a, bound):
+        ctx.save_for_backward(a, bound)
+        return cls.pick(bound, a)
 
-    @staticmethod
-    def backward(ctx, g):
-        a, lo = (xp.data(v) for v in ctx.saved_tensors)
-        keep = a >= lo
+    @classmethod
+    def backward(cls, ctx, g):
+        a, bound = (xp.data(v) for v in ctx.saved_tensors)
+        keep = cls.keeps(a, bound)
         return _zero_where(~keep, g), (_zero_where(keep, g) if ctx.needs_input_grad[1] else None)
 
-    @staticmethod
-    def jvp(ctx, ta, tlo):
-        a, lo = ctx.saved_tensors
-        return np.where(a >= lo, _or_zero(ta), _or_zero(tlo))
+    @classmethod
+    def jvp(cls, ctx, ta, tbound):
+        a, bound = ctx.saved_tensors
+        return np.where(cls.keeps(a, bound), _or_zero(ta), _or_zero(tbound))
 
 
-class ClampMaxTensor(Function):  # clamp_max(x, tensor): ClampMaxBackward1
-    promotion = COMMON
+class ClampMinTensor(_ClampOneTensor):  # clamp_min(x, tensor): ClampMinBackward1
+    pick, keeps = staticmethod(np.maximum), staticmethod(np.greater_equal)
 
-    @staticmethod
-    def forward(ctx, a, hi):
-        ctx.save_for_backward(a, hi)
-        return np.minimum(hi, a)
 
-    @staticmethod
-    def backward(ctx, g):
-        a, hi = (xp.data(v) for v in ctx.saved_tensors)
-        keep = a <= hi
-        return _zero_where(~keep, g), (_zero_where(keep, g) if ctx.needs_input_grad[1] else None)
-
-    @staticmethod
-    def jvp(ctx, ta, thi):
-        a, hi = ctx.saved_tensors
-        return np.where(a <= hi, _or_zero(ta), _or_zero(thi))
+class ClampMaxTensor(_ClampOneTensor):  # clamp_max(x, tensor): ClampMaxBackward1
+    pick, keeps = staticmethod(np.minimum), staticmethod(np.less_equal)
 
 
 def clamp(input, min=None, max=None):
@@ -255,42 +246,33 @@ def _bound(value: Any, fn: str, name: str) -> Any:
 # -- maximum, minimum, atan2 -----------------------------------------------------------------
 
 
-class Maximum(Function):
+class _Extremum(Function):
+    """maximum(a, b), or minimum(a, b) as its mirror image (the roles of a and b swapped)."""
+
     promotion = COMMON
 
-    @staticmethod
-    def forward(ctx, a, b):
+    @classmethod
+    def forward(cls, ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.maximum(a, b)
+        return cls.pick(a, b)
 
-    @staticmethod
-    def backward(ctx, g):
+    @classmethod
+    def backward(cls, ctx, g):
+        a, b = (xp.data(v) for v in ctx.saved_tensors)
+        return _extremum_grads(ctx, g, b, a) if cls.mirrored else _extremum_grads(ctx, g, a, b)
+
+    @classmethod
+    def jvp(cls, ctx, ta, tb):
         a, b = ctx.saved_tensors
-        return _extremum_grads(ctx, g, xp.data(a), xp.data(b))
-
-    @staticmethod
-    def jvp(ctx, ta, tb):
-        a, b = ctx.saved_tensors
-        return _extremum_jvp(ta, tb, np.where(a == b, 0.5, a > b).astype(a.dtype))
+        return _extremum_jvp(ta, tb, np.where(a == b, 0.5, cls.beats(a, b)).astype(a.dtype))
 
 
-class Minimum(Function):
-    promotion = COMMON
+class Maximum(_Extremum):
+    pick, beats, mirrored = staticmethod(np.maximum), staticmethod(np.greater), False
 
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return np.minimum(a, b)
 
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        return _extremum_grads(ctx, g, xp.data(b), xp.data(a))
-
-    @staticmethod
-    def jvp(ctx, ta, tb):
-        a, b = ctx.saved_tensors
-        return _extremum_jvp(ta, tb, np.where(a == b, 0.5, a < b).astype(a.dtype))
+class Minimum(_Extremum):
+    pick, beats, mirrored = staticmethod(np.minimum), staticmethod(np.less), True
 
 
 def _extremum_grads(ctx, g, winner, loser):

@@ -7,140 +7,54 @@ import numpy as np
 from reference.autograd import arrayops as xp
 from reference.autograd.function import FLOAT, Function, apply, sum_tangents
 from reference.ops.pointwise._common import (
+    Elementwise,
     _tensor_other,
-    quietly,
 )
 
 # -- trigonometric and hyperbolic ------------------------------------------------------------
 
 
-class Sin(Function):
-    promotion = FLOAT
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return quietly(np.sin, a)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return g * xp.cos(a)
-
-    jvp = backward
+class Sin(Elementwise):
+    f = staticmethod(np.sin)
+    rule = staticmethod(lambda g, a: g * xp.cos(a))
 
 
-class Cos(Function):
-    promotion = FLOAT
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return quietly(np.cos, a)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return g * -xp.sin(a)
-
-    jvp = backward
+class Cos(Elementwise):
+    f = staticmethod(np.cos)
+    rule = staticmethod(lambda g, a: g * -xp.sin(a))
 
 
-class Tan(Function):
-    promotion = FLOAT
-
-    @staticmethod
-    def forward(ctx, a):
-        r = quietly(np.tan, a)
-        ctx.save_for_backward(r)
-        return r
-
-    @staticmethod
-    def backward(ctx, g):
-        (r,) = ctx.saved_tensors
-        return g * (r * r + 1)
-
-    jvp = backward
+class Tan(Elementwise):
+    f = staticmethod(np.tan)
+    saves = "result"
+    rule = staticmethod(lambda g, r: g * (r * r + 1))
 
 
-class Asin(Function):
-    promotion = FLOAT
+class Asin(Elementwise):
+    """The gradient is inf at +-1 and nan outside, as torch's."""
 
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return quietly(np.arcsin, a)
-
-    @staticmethod
-    def backward(ctx, g):  # inf at +-1, nan outside
-        (a,) = ctx.saved_tensors
-        return g / xp.sqrt(1 - a * a)
-
-    jvp = backward
+    f = staticmethod(np.arcsin)
+    rule = staticmethod(lambda g, a: g / xp.sqrt(1 - a * a))
 
 
-class Acos(Function):
-    promotion = FLOAT
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return quietly(np.arccos, a)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return -g / xp.sqrt(1 - a * a)
-
-    jvp = backward
+class Acos(Elementwise):
+    f = staticmethod(np.arccos)
+    rule = staticmethod(lambda g, a: -g / xp.sqrt(1 - a * a))
 
 
-class Atan(Function):
-    promotion = FLOAT
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.arctan(a)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return g / (a * a + 1)
-
-    jvp = backward
+class Atan(Elementwise):
+    f = staticmethod(np.arctan)
+    rule = staticmethod(lambda g, a: g / (a * a + 1))
 
 
-class Sinh(Function):
-    promotion = FLOAT
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return quietly(np.sinh, a)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return g * xp.cosh(a)
-
-    jvp = backward
+class Sinh(Elementwise):
+    f = staticmethod(np.sinh)
+    rule = staticmethod(lambda g, a: g * xp.cosh(a))
 
 
-class Cosh(Function):
-    promotion = FLOAT
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return quietly(np.cosh, a)
-
-    @staticmethod
-    def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        return g * xp.sinh(a)
-
-    jvp = backward
+class Cosh(Elementwise):
+    f = staticmethod(np.cosh)
+    rule = staticmethod(lambda g, a: g * xp.sinh(a))
 
 
 class Tanh(Function):
