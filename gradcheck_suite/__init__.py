@@ -5,7 +5,7 @@ See README.md for the tour and ARCHITECTURE.md for how a case flows through the 
 
 __version__ = "0.1.0"
 
-_API = ("GradcheckError", "GradcheckResult", "check", "gradcheck")
+_API = ("GradcheckError", "GradcheckResult", "check", "check_module", "gradcheck", "gradgradcheck")
 __all__ = ["__version__", *_API]
 
 

@@ -1,346 +1,267 @@
-"""``gradcheck``: torch.autograd.gradcheck's interface on gradcheck-suite's three witnesses.
+"""``gradcheck``, ``gradgradcheck``, ``check_module``: torch.autograd.gradcheck's interface on
+gradcheck-suite's witnesses.
 
-    >>> import numpy as np, gradcheck_suite
-    >>> x = np.random.default_rng(0).standard_normal((64, 64))
-    >>> w = np.random.default_rng(1).standard_normal((64, 64))
-    >>> gradcheck_suite.gradcheck(lambda x, w: (x @ w).tanh().sum(-1).exp(), (x, w))
+    >>> import torch, gradcheck_suite as gs
+    >>> x = torch.randn(4, 5, dtype=torch.float64, requires_grad=True)
+    >>> gs.gradcheck(torch.nn.functional.softplus, (x,))
     True
 
-``fn`` takes engine tensors (the reference engine's by default) and returns one tensor.
-It is wrapped into an ad-hoc ``OpSpec`` and checked by the very ``CaseChecker`` the
-catalogue runs use: engine against torch.autograd (``torch_fn``, by default ``fn`` itself
-run on torch tensors) and against float64 finite differences, within the error budget of
-``tolerances.py``, with a verdict and the rule that decided it. Nothing here re-implements
-a comparison; this module only builds cases, attributes a failure to the inputs whose
-gradient is wrong (by checking ``fn`` restricted to one input), and words the result.
+Two kinds of ``fn``:
+
+- **torch code** (inputs are torch tensors): a custom ``autograd.Function``, a module, any
+  function of tensors, on CPU or CUDA. It runs on torch, so torch is no second witness: the
+  float64 numerical reference decides (torch_code/dropin.py), and the checks torch makes on
+  every call follow (zero grad_output, gradient attributes, undefined gradients, reentrancy,
+  batched gradients).
+- **an engine function** (inputs are NumPy arrays): ``fn`` written against an engine's
+  torch-mirroring API (the reference engine's by default), checked against torch.autograd
+  and the numerical reference (engine_fn.py); ``torch_fn=False`` leaves torch out.
 """
 
 from __future__ import annotations
 
-import warnings
+import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-from hypothesis import strategies as st
+from gradcheck_suite.checking.settings import Settings
+from gradcheck_suite.oracles import finite_diff
+from gradcheck_suite.result import LEGEND, GradcheckError, GradcheckResult
 
-from gradcheck_suite import records as records_module
-from gradcheck_suite.catalogue.spec import REAL, OpSpec
-from gradcheck_suite.checking.case import CaseChecker, CaseIds
-from gradcheck_suite.engines import MirrorEngine, get_engine
-from gradcheck_suite.oracles.torch_oracle import torch_oracle
-from gradcheck_suite.records import Record
-from gradcheck_suite.strategies import Case
-
-FLOAT_DTYPES = ("float32", "float64")
-LEGEND = "e: engine, torch: torch.autograd, fd: finite differences in float64"
-
-
-class GradcheckError(AssertionError, RuntimeError):
-    """A gradient that the witnesses reject. An ``AssertionError`` (a failed check in test
-    runners) and a ``RuntimeError`` (what ``torch.autograd.gradcheck`` raises), so code
-    written for either catches it. ``.result`` holds the full ``GradcheckResult``."""
-
-    def __init__(self, message: str, result: GradcheckResult) -> None:
-        super().__init__(message)
-        self.result = result
-
-
-@dataclass
-class GradcheckResult:
-    """Everything one ``gradcheck`` found.
-
-    - ``records``: the records of the check over all inputs together (``forward``,
-      ``vjp-torch``, ``vjp-fd``, and the core's further checks when requested).
-    - ``per_input``: input index -> the records of the check that varies that input alone
-      (the others held fixed); filled on failure, or always with ``full_result``/``check``.
-    """
-
-    ok: bool
-    dtype: str
-    seed: int
-    shapes: tuple[tuple[int, ...], ...]
-    records: list[Record]
-    per_input: dict[int, list[Record]] = field(default_factory=dict)
-    match_torch_at_kinks: bool = False
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def fails(self, record: Record) -> bool:
-        """A failing verdict; with ``match_torch_at_kinks``, a ``convention`` one too."""
-        return record.failed or (self.match_torch_at_kinks and record.verdict == "convention")
-
-    @property
-    def failures(self) -> list[Record]:
-        return [r for r in self.records if self.fails(r)]
-
-    @property
-    def verdict(self) -> str:
-        """``pass``, or the verdict of the first failing record."""
-        return self.failures[0].verdict if self.failures else "pass"
-
-    @property
-    def failing_inputs(self) -> list[int]:
-        return [i for i, recs in sorted(self.per_input.items()) if any(self.fails(r) for r in recs)]
-
-    def message(self) -> str:
-        """The explanation ``GradcheckError`` carries (also useful when ok: one line)."""
-        shapes = [list(s) for s in self.shapes]
-        if self.ok:
-            return f"gradcheck passed: {len(self.records)} checks, dtype {self.dtype}, input shapes {shapes}"
-        first = self.failures[0]
-        lines = [
-            f"gradcheck failed: verdict {first.verdict!r} on check {first.check!r}",
-            f"  rule: {first.rule}",
-            f"  dtype {self.dtype}, input shapes {shapes}, seed {self.seed}",
-            f"  {first.detail}",
-            f"  max abs error {first.max_abs_err:.3g}, tolerance there {first.tolerance:.3g} (score {first.score:.3g})",
-        ]
-        lines += [f"  also {r.check}: {r.verdict} ({r.detail})" for r in self.failures[1:]]
-        if len(self.shapes) > 1 and self.per_input:
-            culprits = self.failing_inputs
-            named = ", ".join(f"input {i}" for i in culprits) if culprits else "none alone (only jointly)"
-            lines.append(f"  varying one input at a time, the gradient is wrong for: {named}")
-        lines.append(f"  ({LEGEND})")
-        return "\n".join(lines)
-
-
-def check(
-    fn: Callable[..., Any],
-    inputs: Any,
-    *,
-    torch_fn: Callable[..., Any] | None = None,
-    engine: str | MirrorEngine = "reference",
-    seed: int = 0,
-    check_forward_ad: bool = False,
-    check_second_order: bool = False,
-    match_torch_at_kinks: bool = False,
-    per_input: bool = True,
-) -> GradcheckResult:
-    """Check ``fn``'s gradient at ``inputs`` and return the full ``GradcheckResult``.
-
-    Parameters are those of :func:`gradcheck`; ``per_input`` (default True) also checks
-    each input on its own, for ``GradcheckResult.per_input``.
-    """
-    runner = _Runner(fn, inputs, torch_fn, engine, seed, check_forward_ad, check_second_order, match_torch_at_kinks)
-    return runner.run(per_input=per_input)
+TORCH_ONLY = ("check_undefined_grad", "check_grad_dtypes", "check_batched_grad", "check_batched_forward_grad")
 
 
 def gradcheck(
     fn: Callable[..., Any],
     inputs: Any,
     *,
-    torch_fn: Callable[..., Any] | None = None,
+    eps: float | None = None,
+    atol: float | None = None,
+    rtol: float | None = None,
     raise_exception: bool = True,
-    engine: str | MirrorEngine = "reference",
-    seed: int = 0,
+    nondet_tol: float = 0.0,
+    check_undefined_grad: bool = True,
+    check_grad_dtypes: bool = False,
+    check_batched_grad: bool = False,
+    check_batched_forward_grad: bool = False,
     check_forward_ad: bool = False,
+    check_backward_ad: bool = True,
+    fast_mode: bool = False,
+    masked: bool | None = None,
+    torch_fn: Callable[..., Any] | bool | None = None,
+    engine: Any = "reference",
+    seed: int = 0,
     check_second_order: bool = False,
     match_torch_at_kinks: bool = False,
     full_result: bool = False,
 ) -> bool | GradcheckResult:
-    """Check the gradient of ``fn`` at ``inputs`` against torch.autograd and finite differences.
+    """Check the derivatives of ``fn`` at ``inputs``; True when every check passes.
 
-    Parameters
-    ----------
+    Parameters (torch.autograd.gradcheck's, with their meaning here)
+    ----------------------------------------------------------------
     fn : callable
-        Takes one engine tensor per input and returns one tensor.
-    inputs : array or sequence of arrays
-        float32 or float64 NumPy arrays (lists and detached tensors are converted); every
-        input is differentiated. Any float32 input makes the check float32 (tolerances and
-        measured noise for float32); finite differences always run in float64.
-    torch_fn : callable, optional
-        The same function on torch tensors. Default: ``fn`` itself, which works when ``fn``
-        only uses methods and operators (``x.exp()``, ``x @ w``) that both engines share.
+        Torch code (tensors in, a tensor or a tuple of tensors out), or an engine function.
+    inputs : tensor, array, or a sequence of them
+        Torch tensors: those with ``requires_grad=True`` (float32 or float64, any device) are
+        differentiated, every other argument is a constant. NumPy arrays: an engine function's
+        inputs, all differentiated. A non-finite input element is an error that names it.
+    eps : float, optional
+        The finite-difference step for elements of magnitude up to 1 (growing with larger
+        ones). Default: eps64^(1/3) ~ 6e-6, narrowed where the function is ill-conditioned;
+        differences always run in float64 with Richardson extrapolation and an error estimate.
+    atol, rtol : float, optional
+        Your own allowance: differences within atol + rtol |expected| pass even where the error
+        budget (rounding floor, measured noise, the reference's error) is tighter. Default: none.
     raise_exception : bool, default True
-        Raise ``GradcheckError`` on failure; else return False.
-    engine : str or MirrorEngine, default "reference"
-        The engine under test.
-    seed : int, default 0
-        Seeds the cotangent (with the inputs), so a call is deterministic.
-    check_forward_ad, check_second_order : bool, default False
-        Also check forward mode (JVP) and second order (VJP of the VJP).
-    match_torch_at_kinks : bool, default False
-        Where the function has a kink (relu at 0, ties of max), the checker accepts any
-        gradient between the one-sided derivatives, element by element and with all kink
-        elements moved together (so a tie's gradient given in full to every tied element
-        fails), as verdict ``convention``. True demands torch's choice there too (for
-        engines that mirror torch's conventions).
-    full_result : bool, default False
-        Return the ``GradcheckResult`` (truthy when the check passed) instead of a bool;
-        failures still raise unless ``raise_exception=False``.
+        Raise ``GradcheckError`` (an AssertionError and a RuntimeError) on failure; else return False.
+    nondet_tol : float, default 0.0
+        How far two runs of the same backward may differ (torch code: backward is reentrant).
+    check_undefined_grad, check_grad_dtypes, check_batched_grad, check_batched_forward_grad : bool
+        torch code's contract checks: undefined output gradients, gradient dtypes, vmap over
+        cotangents, vmap over forward-mode tangents (defaults as torch: True, False, False, False).
+    check_forward_ad, check_backward_ad : bool, default False, True
+        Check forward mode (J u), backward mode (v^T J).
+    fast_mode : bool, default False
+        Random probes for the gradient whatever the input size (else the full gradient up to 64
+        input elements).
+    masked : bool, optional
+        Accepted for torch's signature: sparse inputs are not supported, so it changes nothing.
 
-    Returns True when every check passes.
+    Parameters of gradcheck-suite's own
+    -----------------------------------
+    torch_fn : callable, False or None
+        Engine functions: the same function for torch (default: ``fn`` itself); False: torch is
+        not consulted, the numerical reference alone decides.
+    engine : str or Engine, default "reference"
+        The engine an engine function runs on.
+    seed : int, default 0
+        Seeds the cotangent and the probes, so a call is deterministic.
+    check_second_order : bool
+        Engine functions: also the VJP of the VJP (torch code: use ``gradgradcheck``).
+    match_torch_at_kinks : bool
+        Engine functions: demand torch's choice at kinks (else any value between the one-sided
+        derivatives is a ``convention``).
+    full_result : bool
+        Return the ``GradcheckResult`` (truthy when it passed) instead of a bool.
     """
-    runner = _Runner(fn, inputs, torch_fn, engine, seed, check_forward_ad, check_second_order, match_torch_at_kinks)
-    result = runner.run(per_input=full_result)
+    options = dict(
+        eps=eps, atol=atol, rtol=rtol, nondet_tol=nondet_tol, check_undefined_grad=check_undefined_grad,
+        check_grad_dtypes=check_grad_dtypes, check_batched_grad=check_batched_grad,
+        check_batched_forward_grad=check_batched_forward_grad, check_forward_ad=check_forward_ad,
+        check_backward_ad=check_backward_ad, fast_mode=fast_mode, masked=masked, torch_fn=torch_fn, engine=engine,
+        seed=seed, check_second_order=check_second_order, match_torch_at_kinks=match_torch_at_kinks,
+    )  # fmt: skip
+    result = check(fn, inputs, per_input=full_result, **options)
+    return _finish(result, raise_exception, full_result)
+
+
+def check(fn: Callable[..., Any], inputs: Any, *, per_input: bool = True, **options: Any) -> GradcheckResult:
+    """``gradcheck``'s full ``GradcheckResult`` (keyword arguments as ``gradcheck``'s); never
+    raises for a failing check. ``per_input``: engine functions also check each input alone."""
+    unknown = sorted(set(options) - set(_DEFAULTS))
+    if unknown:
+        raise TypeError(f"gradcheck got unexpected keyword argument(s) {', '.join(unknown)}")
+    o = {**_DEFAULTS, **options}
+    seed = _seed(o["seed"])
+    if not (o["check_forward_ad"] or o["check_backward_ad"]):
+        raise ValueError("gradcheck: check_forward_ad and check_backward_ad are both off: nothing to check")
+    settings = Settings(
+        full_limit=0 if o["fast_mode"] else finite_diff.FULL_LIMIT, step=o["eps"], atol=o["atol"] or 0.0,
+        rtol=o["rtol"] or 0.0, nondet_tol=o["nondet_tol"],
+    )  # fmt: skip
+    if _is_torch(inputs):
+        return _torch_code(fn, inputs, settings, o, seed)
+    set_torch_only = [k for k in TORCH_ONLY if o[k] != _DEFAULTS[k]]
+    if set_torch_only:
+        raise ValueError(f"gradcheck: {', '.join(set_torch_only)} apply to torch code (torch tensors as inputs)")
+    from gradcheck_suite.engine_fn import EngineFunction
+
+    checks = ["forward"]
+    checks += ["vjp-torch", "vjp-fd"] if o["check_backward_ad"] or o["check_second_order"] else []
+    checks += ["jvp-torch", "jvp-fd"] if o["check_forward_ad"] else []
+    checks += ["hvp-torch", "hvp-fd"] if o["check_second_order"] else []
+    runner = EngineFunction(
+        fn, inputs, o["torch_fn"], o["engine"], seed, checks, settings, o["match_torch_at_kinks"],
+        o["check_forward_ad"], o["check_second_order"],
+    )  # fmt: skip
+    return runner.run(per_input=per_input)
+
+
+def gradgradcheck(
+    fn: Callable[..., Any],
+    inputs: Any,
+    grad_outputs: Any = None,
+    *,
+    raise_exception: bool = True,
+    check_fwd_over_rev: bool = False,
+    check_rev_over_rev: bool = True,
+    gen_non_contig_grad_outputs: bool = False,
+    full_result: bool = False,
+    **options: Any,
+) -> bool | GradcheckResult:
+    """Check the second derivatives of torch code, as torch.autograd.gradgradcheck does: the
+    gradients of ``fn`` (with ``create_graph``) as a function of the inputs and of the
+    ``grad_outputs`` (random, seeded, when None) are checked by ``gradcheck``. Keyword
+    arguments are gradcheck's (``check_fwd_over_rev``/``check_rev_over_rev``: its forward/backward AD)."""
+    from gradcheck_suite.torch_code.dropin import grad_outputs_for, gradgrad_function
+
+    if not _is_torch(inputs):
+        raise TypeError("gradgradcheck checks torch code (torch tensors as inputs); for an engine function use "
+                        "gradcheck(..., check_second_order=True)")  # fmt: skip
+    inputs = _as_tuple(inputs)
+    seed = _seed(options.get("seed", 0))
+    grad_outputs = grad_outputs_for(fn, inputs, seed) if grad_outputs is None else _as_tuple(grad_outputs)
+    labels = _labels(inputs) + [f"grad_output {i}" for i, g in enumerate(grad_outputs) if g.requires_grad]
+    options = {**options, "check_forward_ad": check_fwd_over_rev, "check_backward_ad": check_rev_over_rev}
+    result = _check_torch(gradgrad_function(fn, inputs, grad_outputs), (*inputs, *grad_outputs), options, labels)
+    return _finish(result, raise_exception, full_result)
+
+
+def check_module(
+    module: Any, *inputs: Any, raise_exception: bool = True, full_result: bool = False, **options: Any
+) -> bool | GradcheckResult:
+    """Check the gradients of ``module``'s parameters and of its floating inputs at ``inputs``
+    (``module(*inputs)``). Failures name the parameter (``parameter fc.weight``) or input.
+    The module runs as it is (train or eval), from the same random state at every call, and
+    its buffers are not changed. Keyword arguments are gradcheck's."""
+    from gradcheck_suite.torch_code.dropin import module_function
+
+    seed = _seed(options.get("seed", 0))
+    forward, args, labels = module_function(module, inputs, seed)
+    result = _check_torch(forward, args, options, labels, name=f"check_module.{type(module).__name__}")
+    return _finish(result, raise_exception, full_result)
+
+
+# -- shared ------------------------------------------------------------------------------------
+
+_DEFAULTS: dict[str, Any] = {
+    "eps": None, "atol": None, "rtol": None, "nondet_tol": 0.0, "check_undefined_grad": True,
+    "check_grad_dtypes": False, "check_batched_grad": False, "check_batched_forward_grad": False,
+    "check_forward_ad": False, "check_backward_ad": True, "fast_mode": False, "masked": None, "torch_fn": None,
+    "engine": "reference", "seed": 0, "check_second_order": False, "match_torch_at_kinks": False,
+}  # fmt: skip
+
+
+def _check_torch(fn, inputs, options: dict, labels: list[str], name: str = "gradcheck") -> GradcheckResult:
+    unknown = sorted(set(options) - set(_DEFAULTS))
+    if unknown:
+        raise TypeError(f"got unexpected keyword argument(s) {', '.join(unknown)}")
+    o = {**_DEFAULTS, **options}
+    settings = Settings(
+        full_limit=0 if o["fast_mode"] else finite_diff.FULL_LIMIT, step=o["eps"], atol=o["atol"] or 0.0,
+        rtol=o["rtol"] or 0.0, nondet_tol=o["nondet_tol"],
+    )  # fmt: skip
+    return _torch_code(fn, inputs, settings, o, _seed(o["seed"]), labels, name)
+
+
+def _torch_code(fn, inputs, settings: Settings, o: dict, seed: int, labels=None, name="gradcheck") -> GradcheckResult:
+    from gradcheck_suite.torch_code.contracts import Contracts
+    from gradcheck_suite.torch_code.dropin import Options, check_torch_code
+
+    for key in ("torch_fn", "check_second_order", "match_torch_at_kinks"):
+        if o[key] != _DEFAULTS[key]:
+            raise ValueError(f"gradcheck: {key} applies to engine functions (NumPy inputs), not to torch code")
+    contracts = Contracts(
+        zero_grad=True, grad_dtypes=o["check_grad_dtypes"], undefined_grad=o["check_undefined_grad"],
+        batched_grad=o["check_batched_grad"], batched_forward=o["check_batched_forward_grad"],
+        masked=bool(o["masked"]),
+    )  # fmt: skip
+    options = Options(settings, contracts, o["check_backward_ad"], o["check_forward_ad"], seed)
+    return check_torch_code(fn, _as_tuple(inputs), options, labels, name)
+
+
+def _finish(result: GradcheckResult, raise_exception: bool, full_result: bool) -> bool | GradcheckResult:
     if not result.ok and raise_exception:
         raise GradcheckError(result.message(), result)
     return result if full_result else result.ok
 
 
-# -- building cases from a user function ------------------------------------------------------
+def _seed(seed: Any) -> int:
+    if not isinstance(seed, (int,)) or isinstance(seed, bool) or seed < 0:
+        import numpy as np
 
-
-class _Runner:
-    """One gradcheck call: validated inputs, the two callables, and the checker."""
-
-    def __init__(self, fn, inputs, torch_fn, engine, seed, forward_ad, second_order, at_kinks) -> None:
-        if not callable(fn):
-            raise TypeError(f"gradcheck: fn must be callable, got {type(fn).__name__}")
-        if torch_fn is not None and not callable(torch_fn):
-            raise TypeError(f"gradcheck: torch_fn must be callable or None, got {type(torch_fn).__name__}")
-        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        if not (isinstance(seed, np.integer) and seed >= 0):
             raise ValueError(f"gradcheck: seed must be a non-negative int, got {seed!r}")
-        _require_core_support(forward_ad, second_order)
-        self.fn = fn
-        self.torch_fn = torch_fn if torch_fn is not None else fn
-        self.torch_fn_given = torch_fn is not None
-        self.arrays = _as_arrays(inputs)
-        self.dtype = "float32" if any(a.dtype == np.float32 for a in self.arrays) else "float64"
-        self.seed = int(seed)
-        self.engine = get_engine(engine) if isinstance(engine, str) else engine
-        self.oracle = torch_oracle()
-        self.checker = CaseChecker(self.engine, self.oracle)
-        self.flags = {"forward_ad": forward_ad, "second_order": second_order}
-        self.at_kinks = bool(at_kinks)
-
-    def run(self, *, per_input: bool) -> GradcheckResult:
-        out_shape = self._preflight()
-        # one cotangent for the joint check and for every restriction of it, so that a
-        # per-input check shows the joint check's values for that input
-        whole = Case(op=None, dtype=self.dtype, inputs=tuple(self.arrays), cotangent_seed=self.seed)
-        self.cotangent = whole.cotangent(out_shape) if out_shape is not None else None
-        records = self._check(self.fn, self.torch_fn, self.arrays, name="gradcheck")
-        result = GradcheckResult(
-            ok=True,
-            dtype=self.dtype,
-            seed=self.seed,
-            shapes=tuple(a.shape for a in self.arrays),
-            records=records,
-            match_torch_at_kinks=self.at_kinks,
-        )
-        result.ok = not result.failures
-        if len(self.arrays) == 1:
-            result.per_input = {0: records}
-        elif per_input or not result.ok:
-            result.per_input = {i: self._check_input(i) for i in range(len(self.arrays))}
-        return result
-
-    def _check(self, engine_fn, torch_fn, arrays, *, name: str) -> list[Record]:
-        spec = OpSpec(
-            name=name,
-            family="user",
-            fn=_unused_fn,
-            shapes=st.just(tuple(a.shape for a in arrays)),
-            domains=(REAL,) * len(arrays),  # unused: the values are given, not drawn
-            dtypes=(self.dtype,),
-            engine_fn=engine_fn,
-            torch_fn=torch_fn,
-            **self.flags,
-        )
-        case = _SameCotangentCase(spec, self.dtype, tuple(arrays), cotangent_seed=self.seed, fixed=self.cotangent)
-        ids = CaseIds(run_id="gradcheck", seed=self.seed, example=0)
-        try:
-            return self.checker.check(case, ids)
-        except Exception as exc:  # noqa: BLE001 - reported as the core reports its own crashes
-            return [self.checker.harness_error(case, ids, exc)]
-
-    def _check_input(self, i: int) -> list[Record]:
-        """The check that varies input ``i`` alone, the others held fixed as constants."""
-
-        def with_others(module, fn):
-            def restricted(t):
-                args = [module.from_numpy(np.array(a, copy=True)) for a in self.arrays]
-                args[i] = t
-                return fn(*args)
-
-            return restricted
-
-        engine_fn = with_others(self.engine.module, self.fn)
-        torch_fn = with_others(self.oracle.module, self.torch_fn)
-        return self._check(engine_fn, torch_fn, [self.arrays[i]], name=f"gradcheck_input{i}")
-
-    def _preflight(self) -> tuple[int, ...] | None:
-        """Errors of the caller's, said plainly before checking: a non-tensor result, or a
-        default ``torch_fn`` that cannot run on torch tensors."""
-        e_out = _run_plain(self.engine.module, self.fn, self.arrays)
-        if e_out is not None and not hasattr(e_out, "detach"):
-            raise TypeError(f"gradcheck: fn must return one tensor, got {type(e_out).__name__}")
-        try:
-            with warnings.catch_warnings():  # an engine function fed torch tensors may warn before it fails
-                warnings.simplefilter("ignore")
-                t_out = _run_plain(self.oracle.module, self.torch_fn, self.arrays, raise_errors=True)
-        except Exception as exc:
-            if self.torch_fn_given:
-                return None  # the checker reports torch's error as a finding
-            raise TypeError(
-                "gradcheck: fn could not run on torch tensors "
-                f"({type(exc).__name__}: {exc}); pass torch_fn=, the same function written for torch"
-            ) from exc
-        if not hasattr(t_out, "shape"):
-            raise TypeError(f"gradcheck: torch_fn must return one tensor, got {type(t_out).__name__}")
-        return tuple(t_out.shape)
+    return int(seed)
 
 
-@dataclass
-class _SameCotangentCase(Case):
-    """A case whose cotangent is given (the joint check's), not drawn from its inputs."""
-
-    fixed: np.ndarray | None = None
-
-    def cotangent(self, shape: tuple[int, ...]) -> np.ndarray:
-        if self.fixed is not None and self.fixed.shape == tuple(shape):
-            return self.fixed
-        return super().cotangent(shape)
+def _is_torch(inputs: Any) -> bool:
+    """Whether the inputs hold a torch tensor (torch imported by the caller, so no import here)."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return False
+    items = inputs if isinstance(inputs, (tuple, list)) else (inputs,)
+    return any(isinstance(x, torch.Tensor) for x in items)
 
 
-def _unused_fn(ns, *tensors):
-    raise AssertionError("gradcheck specs call engine_fn and torch_fn directly")
+def _as_tuple(inputs: Any) -> tuple:
+    return tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
 
 
-def _run_plain(module, fn, arrays, *, raise_errors: bool = False):
-    """fn's output on tensors of ``module`` without a graph; None if it raised (and
-    ``raise_errors`` is off: the checker turns an engine's error into a verdict)."""
-    try:
-        with module.no_grad():
-            return fn(*[module.from_numpy(np.array(a, copy=True)) for a in arrays])
-    except Exception:
-        if raise_errors:
-            raise
-        return None
+def _labels(inputs: tuple) -> list[str]:
+    import torch
+
+    return [f"input {i}" for i, x in enumerate(inputs) if isinstance(x, torch.Tensor) and x.requires_grad]
 
 
-def _as_arrays(inputs: Any) -> list[np.ndarray]:
-    items = [inputs] if _is_one_input(inputs) else list(inputs)
-    if not items:
-        raise ValueError("gradcheck: inputs is empty; give at least one float32 or float64 array")
-    arrays = []
-    for i, x in enumerate(items):
-        if hasattr(x, "detach"):
-            x = x.detach().numpy()
-        a = np.asarray(x)
-        if a.dtype.name not in FLOAT_DTYPES:
-            raise TypeError(
-                f"gradcheck: input {i} has dtype {a.dtype.name}; every input must be a float32 or float64 "
-                "array (cast it, e.g. np.asarray(x, dtype=np.float64))"
-            )
-        arrays.append(np.array(a, copy=True))
-    return arrays
-
-
-def _is_one_input(inputs: Any) -> bool:
-    return isinstance(inputs, np.ndarray) or hasattr(inputs, "detach") or np.isscalar(inputs)
-
-
-def _require_core_support(forward_ad: bool, second_order: bool) -> None:
-    wanted = {"check_forward_ad": (forward_ad, "jvp"), "check_second_order": (second_order, "hvp")}
-    for option, (on, marker) in wanted.items():
-        if on and not any(marker in name for name in records_module.CHECKS):
-            raise NotImplementedError(f"gradcheck: {option}=True needs a checker core with that check; this one has "
-                                      f"only {', '.join(records_module.CHECKS)}")  # fmt: skip
-
-
-__all__ = ["GradcheckError", "GradcheckResult", "check", "gradcheck"]
+__all__ = ["LEGEND", "GradcheckError", "GradcheckResult", "check", "check_module", "gradcheck", "gradgradcheck"]

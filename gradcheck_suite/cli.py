@@ -145,10 +145,10 @@ def _run(args: argparse.Namespace) -> int:
     from gradcheck_suite.cache import case_store
     from gradcheck_suite.cases_io import CaseStore
     from gradcheck_suite.checking.case import CaseChecker
-    from gradcheck_suite.finish import base_meta, finish, load_known
+    from gradcheck_suite.finish import base_meta, finish, known_meta, load_known
 
     chosen = resolve_selection(args)
-    known = load_known(args.known)
+    known = load_known(args.known, not args.no_torch_findings)
     started = _dt.datetime.now(_dt.UTC)
     run_id = (
         f"deterministic-s{args.seed}" if args.deterministic else started.strftime("%Y%m%d-%H%M%S") + f"-s{args.seed}"
@@ -206,8 +206,7 @@ def _run(args: argparse.Namespace) -> int:
         "seed": args.seed, "examples": args.examples, "programs": args.programs, "dtypes": list(args.dtypes),
         "checks": chosen.checks or "all", "deterministic": args.deterministic,
     }  # fmt: skip
-    if args.known is not None:
-        meta["known_file"] = str(args.known.resolve())  # the report re-applies it from any folder
+    meta.update(known_meta(args))
     return finish(records, meta, out_dir, known=known, junit=args.junit, interrupted=interrupted)
 
 

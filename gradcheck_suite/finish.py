@@ -13,17 +13,31 @@ from typing import Any
 from gradcheck_suite.options import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK, UsageError
 
 
-def load_known(path: Path | None) -> Any:
-    """The known-discrepancies file, read before any work so a bad file fails fast."""
-    if path is None:
-        return None
+def load_known(path: Path | None, torch_findings: bool = True) -> Any:
+    """The known-discrepancies file, read before any work so a bad file fails fast, joined with
+    torch's known findings (known.torch_findings) unless ``torch_findings`` is off."""
     from gradcheck_suite.known import KnownFileError
     from gradcheck_suite.known import load_known as load
+    from gradcheck_suite.known import torch_findings as shipped
 
+    known = shipped() if torch_findings else None
+    if path is None:
+        return known
     try:
-        return load(path)
+        own = load(path)
     except (KnownFileError, OSError) as exc:
         raise UsageError(str(exc) if isinstance(exc, KnownFileError) else f"cannot read {path}: {exc}") from None
+    return own if known is None else own + known
+
+
+def known_meta(args: Any) -> dict:
+    """What meta.json records of the known files a run applied (``report`` re-applies them)."""
+    from gradcheck_suite.known import TORCH_FINDINGS
+
+    meta = {"torch_findings": str(TORCH_FINDINGS) if not args.no_torch_findings else None}
+    if args.known is not None:
+        meta["known_file"] = str(args.known.resolve())  # the report re-applies it from any folder
+    return meta
 
 
 def hypothesis_settings(s: Any) -> dict:

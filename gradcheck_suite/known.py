@@ -10,6 +10,7 @@ The file is TOML, one ``[[known]]`` table per entry::
     verdict = "engine-bug"   # a failing verdict (records.FAILING)
     reason = "relu's backward doubles the gradient; fix tracked in #12"
     engine = "myengine"      # optional: the records' engine column; default any engine
+    intermittent = true      # optional: occurs only at particular points, so never reported stale
 
 A failing record is *known* when an entry matches its op, check, dtype, verdict and engine;
 otherwise it is *new*. Entries may overlap (``dtype = "*"`` and ``dtype = "float32"``, or one
@@ -23,6 +24,10 @@ check is not stale. Staleness is not judged on an interrupted run (``split(..., 
 True)``): its last streams are partial, so a discrepancy could simply not have been reached.
 An entry whose ``engine`` is none of the run's engines (the ``engine`` column) is reported as a
 note: it cannot match anything, which is usually a misspelt engine name.
+
+The package ships one such file, ``torch_findings.toml``: torch's own derivatives that the
+numerical reference rejects (torch_findings()). They are findings about torch, not about the
+engine under test: ``run`` and ``fuzz`` apply them besides ``--known`` unless asked not to.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from typing import Any
 from gradcheck_suite.records import CHECKS, FAILING, VERDICTS, Record
 
 ANY = "*"
-FIELDS = ("op", "check", "dtype", "verdict", "reason", "engine")
+FIELDS = ("op", "check", "dtype", "verdict", "reason", "engine", "intermittent")
 REQUIRED = ("op", "check", "dtype", "verdict", "reason")
 SEMANTICS_OP = "program"  # the op column of the semantics row (semantics.run.OP)
 
@@ -60,6 +65,8 @@ class KnownEntry:
     reason: str
     engine: str | None = None
     line: int = 0  # line of its [[known]] header in the file (0: not from a file)
+    intermittent: bool = False  # occurs only at particular points: never stale
+    origin: str = "entry"  # how the label names it: "entry" (a user's file) or "torch finding"
 
     def covers(self, row: Mapping[str, Any]) -> bool:
         """Whether this entry accepts the (failing) record ``row``."""
@@ -76,13 +83,14 @@ class KnownEntry:
 
     def describe(self) -> str:
         engine = f" engine {self.engine}" if self.engine else ""
-        return f"entry {self.number} ({self.op} {self.check} {self.dtype} {self.verdict}{engine}: {self.reason})"
+        what = f"{self.op} {self.check} {self.dtype} {self.verdict}{engine}"
+        return f"{self.origin} {self.number} ({what}: {self.reason})"
 
     def label(self) -> str:
         """Short: ``entry 2 (line 9): relu vjp-torch float32 engine-bug`` (for meta.json and the HTML)."""
         line = f" (line {self.line})" if self.line else ""
         engine = f" engine {self.engine}" if self.engine else ""
-        return f"entry {self.number}{line}: {self.op} {self.check} {self.dtype} {self.verdict}{engine}"
+        return f"{self.origin} {self.number}{line}: {self.op} {self.check} {self.dtype} {self.verdict}{engine}"
 
 
 @dataclass(frozen=True)
@@ -210,12 +218,17 @@ class Known:
     def stale(self, exercised: set[KnownEntry], matched: set[KnownEntry]) -> list[KnownEntry]:
         """Entries the run exercised but that matched no record, in file order (for
         callers that split records in parts, e.g. one pytest item per stream)."""
-        return [e for e in self.entries if e in exercised and e not in matched]
+        return [e for e in self.entries if e in exercised and e not in matched and not e.intermittent]
+
+    def __add__(self, other: Known) -> Known:
+        """Both files' entries (a user's --known file and torch's findings), each keeping its label."""
+        sources = " and ".join(s for s in (self.source, other.source) if s)
+        return Known((*self.entries, *other.entries), source=sources)
 
     def unseen_engine(self, engines: set[str]) -> list[KnownEntry]:
         """Entries for an engine that is not in ``engines`` (the run's engine column values):
         they can match nothing in this run, so they are neither known nor stale."""
-        return [e for e in self.entries if e.engine is not None and e.engine not in engines]
+        return [e for e in self.entries if e.engine is not None and e.engine not in engines and e.origin == "entry"]
 
 
 def _rows(records: Any) -> Iterable[tuple[Hashable, Mapping[str, Any]]]:
@@ -251,6 +264,18 @@ def load_known(path: str | Path) -> Known:
 
 _HEADER = re.compile(r"^\s*\[\[\s*known\s*\]\]")
 
+TORCH_FINDINGS = Path(__file__).with_name("torch_findings.toml")
+TORCH_SOURCE = "torch's known findings (gradcheck_suite/torch_findings.toml)"
+
+
+def torch_findings() -> Known:
+    """The shipped findings about torch itself: derivatives of torch's that the numerical
+    reference rejects, which an engine mirroring torch shares (``shared-bug``) and torch checked
+    as the engine has (``engine-bug``). Labelled "torch finding N"; never stale."""
+    known = load_known(TORCH_FINDINGS)
+    entries = [dataclasses.replace(e, origin="torch finding", intermittent=True) for e in known.entries]
+    return Known(entries, source=TORCH_SOURCE)
+
 
 def parse_entries(data: Mapping[str, Any], source: str) -> list[KnownEntry]:
     """Validate the parsed TOML of a known-discrepancies file (``source`` names it)."""
@@ -284,12 +309,16 @@ def _entry(table: Mapping[str, Any], number: int, source: str) -> KnownEntry:
         raise KnownFileError(
             f"{where}: missing {', '.join(map(repr, missing))} (every entry needs {', '.join(REQUIRED)})"
         )
-    for key, value in table.items():
+    intermittent = table.get("intermittent", False)
+    if not isinstance(intermittent, bool):
+        raise KnownFileError(f"{where}: 'intermittent' must be true or false, got {intermittent!r}")
+    strings = {k: v for k, v in table.items() if k != "intermittent"}
+    for key, value in strings.items():
         if not isinstance(value, str) or not value.strip():
             raise KnownFileError(f"{where}: {key!r} must be a non-empty string, got {value!r}")
-    values = {k: v.strip() for k, v in table.items()}
+    values = {k: v.strip() for k, v in strings.items()}
     _validate(values, where)
-    return KnownEntry(number=number, **values)
+    return KnownEntry(number=number, intermittent=intermittent, **values)
 
 
 def _validate(entry: dict[str, str], where: str) -> None:
@@ -323,4 +352,7 @@ def _validate(entry: dict[str, str], where: str) -> None:
         )
 
 
-__all__ = ["ANY", "Finding", "Known", "KnownEntry", "KnownFileError", "Triage", "load_known", "parse_entries"]
+__all__ = [
+    "ANY", "TORCH_FINDINGS", "Finding", "Known", "KnownEntry", "KnownFileError", "Triage", "load_known",
+    "parse_entries", "torch_findings",
+]  # fmt: skip

@@ -94,6 +94,11 @@ def add_output(p: argparse.ArgumentParser, default_out: str = "reports") -> None
         help="known-discrepancies TOML file: listed failures do not fail the run; entries that no longer "
         "occur are reported (see docs/ci.md)",
     )  # fmt: skip
+    p.add_argument(
+        "--no-torch-findings", action="store_true",
+        help="fail on torch's own known findings too (gradcheck_suite/torch_findings.toml: derivatives of torch's "
+        "that the numerical reference rejects, which an engine mirroring torch shares); by default they are known",
+    )  # fmt: skip
     p.add_argument("--junit", type=Path, default=None, help="also write JUnit XML to this file (for CI dashboards)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 

@@ -1,4 +1,5 @@
-"""pytest plugin: ``pytest --gradcheck`` turns the catalogue's checks into test items.
+"""pytest plugin: the ``gradcheck`` fixture for checking your own torch code in your own tests
+(pytest_fixture.py), and ``pytest --gradcheck``, which turns the catalogue's checks into test items.
 
 Registered under the ``pytest11`` entry point ``gradcheck_suite.pytest_plugin`` (the module's
 own name, so ``-p gradcheck_suite.pytest_plugin`` is a no-op where it is installed, and loads
@@ -25,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+
+from gradcheck_suite.pytest_fixture import gradcheck  # noqa: F401 - the fixture, offered to every session
 
 DTYPES = ("float32", "float64")
 MARKER = "gradcheck"

@@ -32,6 +32,14 @@ CHECKS: dict[str, str] = {
     "torch's with the same v and w",
     "hvp-fd": "engine second-order product against central finite differences of torch's float64 VJP along w",
     "semantics": "random autograd programs run on the engine and on torch in lockstep (state compared per step)",
+    # torch code (gradcheck on a user's own torch functions): what torch.autograd.gradcheck checks on every call
+    "zero-grad": "torch code: backward multiplies by grad_output (a zero cotangent gives zero gradients)",
+    "grad-attributes": "torch code: each gradient has its input's shape and device (and dtype, with check_grad_dtypes)",
+    "undefined-grad": "torch code: backward accepts undefined output gradients (all, then one at a time) and gives "
+    "undefined or zero input gradients",
+    "batched-grad": "torch code: torch.func.vmap over cotangents gives the VJPs one call each gives (where torch can "
+    "batch the function)",
+    "batched-jvp": "torch code: torch.func.vmap over tangents gives the JVPs forward AD gives one at a time",
 }
 
 # The checks one case produces when nothing raises (jvp-/hvp- only for ops with forward_ad /
@@ -65,6 +73,9 @@ COLUMNS: dict[str, str] = {
     "standalone script",
     "count": "how many checks the row stands for: 1, except in fuzz campaigns, where the passing checks of one "
     "task (op, dtype, check) beyond a sample are folded into one row with example -2 and the largest errors",
+    "witnesses": "which witnesses were independent for the row: 'engine | torch | numerical', 'engine = torch | "
+    "numerical' (the code under test runs on torch: torch's agreement is no evidence, the numerical reference "
+    "decides), or 'engine | numerical (torch not consulted)'",
 }
 
 
@@ -94,6 +105,7 @@ class Record:
     reference: str = ""
     replay_id: str = ""
     count: int = 1
+    witnesses: str = ""
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:

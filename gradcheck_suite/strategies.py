@@ -131,6 +131,7 @@ class Case:
     inputs: tuple[np.ndarray, ...]
     kwargs: dict = field(default_factory=dict)
     cotangent_seed: int = 0
+    labels: tuple[str, ...] | None = None  # names of the inputs in records (default "input i")
 
     def cotangent(self, shape: Shape) -> np.ndarray:
         # hypothesis favours small seeds (often 0); mixing in the inputs keeps cotangents

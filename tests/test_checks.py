@@ -13,6 +13,7 @@ import reference
 from gradcheck_suite.catalogue import CATALOGUE
 from gradcheck_suite.catalogue.spec import NONZERO, REAL, Kinks, OpSpec, op
 from gradcheck_suite.checking.case import CaseChecker, CaseIds
+from gradcheck_suite.engines import get_engine
 from gradcheck_suite.engines.mirror import MirrorEngine
 from gradcheck_suite.oracles import finite_diff
 from gradcheck_suite.oracles.torch_oracle import torch_oracle
@@ -187,13 +188,53 @@ def test_a_small_planted_error_in_an_ill_conditioned_solve_is_still_caught(check
     assert records["vjp-torch"].verdict == records["vjp-fd"].verdict == "engine-bug"
 
 
-def test_numerical_noise_and_convention_when_engine_and_torch_agree_but_the_reference_does_not(checker):
+def test_a_value_engine_and_torch_share_but_the_reference_rejects_is_a_shared_bug(checker):
     """torch's double backward of a**b is masked at b == 0 exactly (the true mixed second
-    derivative is v / a); engine and torch agree on 0, so this is not the engine's bug."""
+    derivative is v / a); the reference engine mirrors it. At a smooth point, two independent
+    witnesses agreeing does not outvote the numerical reference: both are wrong."""
     records = run(checker, CATALOGUE["pow_tensor"], np.array(0.25), np.array(0.0))
     r = records["hvp-fd"]
-    assert r.verdict in ("convention", "numerical-noise") and not r.failed
+    assert r.verdict == "shared-bug" and r.failed
+    assert "torch is wrong too" in r.rule
+    assert r.witnesses == "engine | torch | numerical"
     assert records["hvp-torch"].verdict == "pass"
+
+
+def test_the_same_code_on_both_sides_is_judged_by_the_numerical_reference_alone():
+    """``--engine torch``: engine and oracle are torch; their agreement is no evidence, so the
+    same wrong second derivative is the engine's bug, and the rows say which witnesses were independent."""
+    torch_checker = CaseChecker(get_engine("torch"), torch_oracle())
+    records = run(torch_checker, CATALOGUE["pow_tensor"], np.array(0.25), np.array(0.0))
+    assert records["hvp-fd"].verdict == "engine-bug"
+    assert "torch's agreement is no evidence" in records["hvp-fd"].rule
+    assert records["hvp-torch"].verdict == "pass" and "two runs agree" in records["hvp-torch"].rule
+    assert {r.witnesses for r in records.values()} == {"engine = torch | numerical"}
+
+
+def test_a_wrong_torch_formula_shared_by_both_sides_is_caught_at_a_smooth_point(monkeypatch):
+    """A wrong backward of torch.sin (an autograd.Function patched into the catalogue entry,
+    which engine and oracle both run): the old rule called the agreement a convention."""
+    import dataclasses
+
+    import torch
+
+    class WrongSin(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.sin()
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * x.cos() * 1.05
+
+    patched = dataclasses.replace(CATALOGUE["sin"], torch_fn=WrongSin.apply, second_order=False)
+    for engine in (get_engine("torch"), MirrorEngine("reference", reference, OpSpec.call_engine, "t")):
+        records = run(CaseChecker(engine, torch_oracle()), patched, np.array([0.3, -1.2, 2.0]))
+        expected = "engine-bug" if engine.name == "torch" else "torch-differs"
+        assert records["vjp-fd"].verdict == ("engine-bug" if engine.name == "torch" else "pass")
+        assert records["vjp-torch"].verdict == ("pass" if engine.name == "torch" else expected)
 
 
 def test_a_forward_mismatch_and_an_exception_on_one_side(checker):

@@ -246,7 +246,8 @@ def test_plugin_is_inert_without_the_flag(gc, pytester):
     probe = (
         "import sys, gradcheck_suite.pytest_plugin; "
         "print([m for m in sys.modules if m.split('.')[0] in ('torch', 'hypothesis', 'numpy', 'pandas', 'reference')"
-        " or m.startswith('gradcheck_suite.') and m != 'gradcheck_suite.pytest_plugin'])"
+        " or m.startswith('gradcheck_suite.') and m not in ('gradcheck_suite.pytest_plugin',"
+        " 'gradcheck_suite.pytest_fixture')])"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -89,7 +89,7 @@ DEFINING = ("ops", "dtypes", "checks", "seed", "time", "examples", "chunk", "nam
 def main(args: argparse.Namespace) -> int:
     from gradcheck_suite.finish import load_known
 
-    known = load_known(args.known)
+    known = load_known(args.known, not args.no_torch_findings)
     if args.resume is not None:
         config, elapsed, journal, chosen = _resumed(args)
     else:
@@ -162,7 +162,7 @@ def _campaign(args, config: Config, elapsed: float, journal: Journal, chosen, kn
     from gradcheck_suite.campaign.scheduler import CampaignAbortedError, Scheduler
     from gradcheck_suite.campaign.worker import CAMPAIGN_SETTINGS
     from gradcheck_suite.cases_io import decode_case, replay_id
-    from gradcheck_suite.finish import base_meta, finish
+    from gradcheck_suite.finish import base_meta, finish, known_meta
     from gradcheck_suite.oracles.torch_oracle import torch_settings
 
     engine = chosen.engines[0]
@@ -245,8 +245,7 @@ def _campaign(args, config: Config, elapsed: float, journal: Journal, chosen, kn
         "passing_rows": "all" if config.keep_passing else f"first {SAMPLE} per op, dtype and check; the rest folded",
         "elapsed_s": round(spent() if not complete else elapsed, 1), "cases": progress.cases,
     }  # fmt: skip
-    if args.known is not None:
-        meta["known_file"] = str(args.known.resolve())
+    meta.update(known_meta(args))
     return finish(journal.records(), meta, journal.folder, known=known, junit=args.junit, interrupted=interrupted)
 
 

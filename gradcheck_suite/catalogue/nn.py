@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from gradcheck_suite.catalogue.spec import NONZERO, REAL, SMALL, Domain, Kinks, op
+from gradcheck_suite.catalogue.spec import NONZERO, REAL, SMALL, Convention, Domain, Kinks, op
 from gradcheck_suite.strategies import shapes
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -148,10 +148,20 @@ def _embedding_kwargs(draw, shapes_):
     return {"index": index, "padding_idx": padding_idx}
 
 
+def _padding_row(shapes_, kwargs) -> list[np.ndarray]:
+    """The weight gradient's ``padding_idx`` row."""
+    mask = np.zeros(shapes_[0], bool)
+    if kwargs.get("padding_idx") is not None:
+        mask[kwargs["padding_idx"]] = True
+    return [mask]
+
+
 EMBEDDING = op(
     "nn.embedding", "nn", lambda ns, w, index, padding_idx: _f(ns).embedding(ns.from_numpy(index), w, padding_idx),
     _embedding_shapes(), (REAL,), kwargs=_embedding_kwargs,
     doc="duplicate indices accumulate; the padding_idx row gets no gradient",
+    conventions=(Convention("vjp", _padding_row, "torch documents that the padding_idx row gets no gradient "
+                            "(nn.functional.embedding), although the output depends on it"),),
 )  # fmt: skip
 
 

@@ -76,6 +76,24 @@ class Kinks:
 
 
 @dataclass(frozen=True)
+class Convention:
+    """A value torch documents for an op's derivative away from any kink, e.g. no gradient
+    for embedding's ``padding_idx`` row. ``where(shapes, kwargs)`` gives one boolean mask per
+    input (``stage`` "vjp" or "hvp") or for the output ("jvp") of the elements it covers;
+    there the engine and torch must give ``value``, and the row's verdict is ``convention``
+    with ``reason`` (verdicts.declared), however the numerical reference disagrees."""
+
+    stage: str
+    where: Callable[[tuple[Shape, ...], dict], list[Any]]
+    reason: str
+    value: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.stage not in ("vjp", "jvp", "hvp"):
+            raise ValueError(f"a Convention's stage is 'vjp', 'jvp' or 'hvp', got {self.stage!r}")
+
+
+@dataclass(frozen=True)
 class OpSpec:
     """One catalogue entry: everything the suite needs to check an op.
 
@@ -89,6 +107,7 @@ class OpSpec:
     - ``analytic``: the op is holomorphic in its inputs, so its forward can be evaluated in
       complex128 for complex-step differentiation.
     - ``forward_ad`` / ``second_order``: which derivative checks apply (JVP; VJP of VJP).
+    - ``conventions``: values torch documents away from kinks (``Convention``), with reasons.
     """
 
     name: str
@@ -105,6 +124,7 @@ class OpSpec:
     analytic: bool = False
     forward_ad: bool = True
     second_order: bool = True
+    conventions: tuple[Convention, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.name.replace("_", "").replace(".", "").isalnum():

@@ -13,6 +13,7 @@ down to the failing element (and output element) when one fails.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -24,17 +25,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradcheck_suite.cases_io import replay_id
-from gradcheck_suite.checking import higher_order, tolerances, verdicts
-from gradcheck_suite.checking.compare import Comparison, compare, scores
-from gradcheck_suite.checking.estimators import Estimator, locate, output_of, trusted_complex
-from gradcheck_suite.checking.judge import Flat, Judgement, Witnesses, judge
+from gradcheck_suite.checking import first_order, higher_order, tolerances, verdicts
+from gradcheck_suite.checking.compare import Comparison, compare
+from gradcheck_suite.checking.judge import Declared, Flat, Judgement, Witnesses, judge
 from gradcheck_suite.checking.noise import NoiseProbe
+from gradcheck_suite.checking.settings import Settings
 from gradcheck_suite.engines.protocol import Engine
 from gradcheck_suite.oracles import finite_diff
 from gradcheck_suite.records import CASE_CHECKS, Record
 from gradcheck_suite.strategies import Case
-
-MAX_REFINED = 256  # elements per check estimated again with smaller steps
 
 
 @dataclass
@@ -62,30 +61,48 @@ def _raised(engine_error: BaseException | None, torch_error: BaseException | Non
 class CaseChecker:
     """Checks cases of one op against torch and a float64 numerical reference.
 
-    ``probes``: Rademacher probes for inputs above finite_diff.FULL_LIMIT elements.
+    ``probes``: Rademacher probes for inputs above the full-gradient limit (``settings``).
     ``higher_order_every``: JVP and HVP checks on every n-th example of a stream (1: all).
-    ``checks``: the checks to report (default: all); JVP/HVP work is skipped when none of
-    theirs is selected. A failing row that cut its stage short (forward raised, the VJP
-    raised or came out misshapen) is reported even when its check was not selected.
+    ``checks``: the checks to report (default: all); VJP, JVP and HVP work is skipped when
+    none of its checks is selected. A failing row that cut its stage short (forward raised,
+    the VJP raised or came out misshapen) is reported even when its check was not selected.
+    ``settings``: a fixed step, a user's own atol/rtol, nondet_tol, fast mode (settings.py).
+
+    Engine and torch are independent witnesses unless the engine computes with torch itself
+    (``Engine.independent_of_torch`` False) or the oracle *is* the engine (torch not
+    consulted). Then the "-torch" rows compare two runs of the same code within
+    ``nondet_tol`` (determinism), and the numerical reference alone judges derivatives.
     """
 
     def __init__(
-        self, engine: Engine, oracle: Engine, *, probes: int = finite_diff.PROBES,
-        higher_order_every: int = 1, checks: Iterable[str] | None = None,
+        self, engine: Engine, oracle: Engine, *, probes: int | None = None, higher_order_every: int = 1,
+        checks: Iterable[str] | None = None, settings: Settings | None = None,
     ) -> None:  # fmt: skip
-        if probes < 1 or higher_order_every < 1:
-            raise ValueError(f"probes and higher_order_every must be >= 1, got {probes} and {higher_order_every}")
+        if higher_order_every < 1:
+            raise ValueError(f"higher_order_every must be >= 1, got {higher_order_every}")
+        settings = settings or Settings()
+        self.settings = settings if probes is None else dataclasses.replace(settings, probes=probes)
         self.engine = engine
         self.oracle = oracle
-        self.probes = probes
+        on_torch = not getattr(engine, "independent_of_torch", True)
+        self.independent = oracle is not engine and not on_torch
+        self.witnesses = (
+            verdicts.INDEPENDENT if self.independent else verdicts.SAME_CODE if on_torch else verdicts.NO_TORCH
+        )
+        self.nondet = None if self.independent else self.settings.nondet_tol
         self.higher_order_every = higher_order_every
         self.checks = frozenset(checks) if checks is not None else None
         unknown = sorted((self.checks or frozenset()) - set(CASE_CHECKS))
         if unknown:
             raise ValueError(f"unknown check {', '.join(unknown)}; expected some of {', '.join(CASE_CHECKS)}")
+        self.first_order = self.checks is None or any(c[:3] in ("vjp", "hvp") for c in self.checks)
         self.higher_order = self.checks is None or any(c[:3] in ("jvp", "hvp") for c in self.checks)
         self._text_of: Case | None = None
         self._text = ("", "")
+
+    @property
+    def probes(self) -> int:
+        return self.settings.probes
 
     def check(self, case: Case, ids: CaseIds) -> list[Record]:
         start = time.perf_counter()
@@ -121,6 +138,10 @@ class CaseChecker:
         verdict = ("harness-error", "the checker raised while checking this case")
         return self._record(case, ids, "forward", verdict, detail=tb[-1500:])
 
+    def record(self, case: Case, ids: CaseIds, check: str, verdict: tuple[str, str], detail: str = "") -> Record:
+        """A record of this checker's for a check made outside it (a torch code contract)."""
+        return self._record(case, ids, check, verdict, detail=detail)
+
     def _record(
         self, case: Case, ids: CaseIds, check: str, verdict: tuple[str, str], cmp: Comparison | None = None,
         detail: str = "", location: dict | None = None, reference: str = "",
@@ -130,7 +151,7 @@ class CaseChecker:
             run_id=ids.run_id, engine=self.engine.name, op=case.op.name, check=check, dtype=case.dtype,
             shapes=shapes, kwargs=kwargs,
             seed=ids.seed, example=ids.example, verdict=verdict[0], rule=verdict[1], detail=detail,
-            location=as_json(location) if location else "", reference=reference,
+            location=as_json(location) if location else "", reference=reference, witnesses=self.witnesses,
         )  # fmt: skip
         if cmp is not None:
             rec.max_abs_err, rec.max_rel_err = cmp.max_abs_err, cmp.max_rel_err
@@ -163,17 +184,26 @@ class CaseChecker:
         wide = [x.astype(np.float64) for x in case.inputs]
         n_terms = max(1, sum(x.size for x in case.inputs))
         v = case.cotangent(t_val.shape)
-        t_grads, t_err = _attempt(self.oracle.vjp, t_in, t_out, v)
-        with_vjp = v if t_grads is not None else None  # noise of the forward alone when torch's VJP raised
-        fwd_noise, *g_noise = NoiseProbe.of(case.inputs, case.dtype).measure(
+        t_grads, t_err = _attempt(self.oracle.vjp, t_in, t_out, v) if self.first_order else (None, None)
+        with_vjp = v if t_grads is not None else None  # noise of the forward alone without torch's VJP
+        probe = NoiseProbe.of(case.inputs, case.dtype)
+        fwd_noise, *g_noise = probe.measure(
             lambda xs, nudge: self._torch_run(op, xs, kwargs, None if with_vjp is None else nudge(with_vjp)),
             [t_val, *(t_grads or [])],
         )  # fmt: skip
-        fwd = compare(
-            e_val, t_val, tolerances.budget(t_val, case.dtype, n_terms=n_terms, noise=tolerances.twice(fwd_noise))
-        )
+        # steps narrowed where the measured condition says the function turns on a finer scale
+        shrink = _shrinks(probe, lambda xs: self.oracle.evaluate(op, xs, kwargs), len(case.inputs))
+        shrink = tuple(s * self.settings.step_scale for s in shrink[0]), shrink[1] * self.settings.step_scale
+        fwd_tol = tolerances.budget(t_val, case.dtype, n_terms=n_terms, noise=tolerances.twice(fwd_noise))
+        fwd = compare(e_val, t_val, self.settings.widen(fwd_tol, t_val) if self.nondet is None else self.nondet)
         where = _where(fwd, "output", e=fwd.actual, torch=fwd.expected)
-        records = [self._record(case, ids, "forward", verdicts.forward(fwd), fwd, where)]
+        records = [self._record(case, ids, "forward", verdicts.forward(fwd, self.independent), fwd, where)]
+        to64 = tolerances.EPS["float64"] / tolerances.eps(case.dtype)  # the differences evaluate in float64
+        # each evaluation's rounding, for the differences (in float64 units: intermediates larger than
+        # the output round at their own scale)
+        noise64 = probe.pointwise[0] * to64, max(probe.pointwise[1:], default=0.0) * to64
+        if not self.first_order:
+            return records + self._higher_order_records(case, ids, wide, v, n_terms, noise64, None, False, shrink)
 
         e_grads, e_err = _attempt(self.engine.vjp, e_in, e_out, v)
         if e_err or t_err:
@@ -187,12 +217,11 @@ class CaseChecker:
             rule = f"vjp: the engine's gradients have the wrong shape ({wrong or f'{len(e_grads)} gradients'})"
             records.append(self._record(case, ids, "vjp-torch", ("engine-bug", rule)))
             return records
-        to64 = tolerances.EPS["float64"] / tolerances.eps(case.dtype)  # the differences evaluate in float64
-        noise64 = (fwd_noise or 0.0) * to64, max((n or 0.0 for n in g_noise), default=0.0) * to64
-        records += self._vjp_records(case, ids, wide, v, e_grads, t_grads, g_noise, n_terms, noise64[0])
-        if self.higher_order and ids.example % self.higher_order_every == 0:
-            records += self._higher_order_records(case, ids, wide, v, n_terms, noise64, t_grads)
-        return records
+        records += self._vjp_records(
+            case, ids, wide, v, (e_grads, t_grads), g_noise, n_terms, noise64[0], shrink[0], (probe.high or [])[1:]
+        )
+        torch_off = any(r.check == "vjp-torch" and r.verdict == "torch-differs" for r in records)
+        return records + self._higher_order_records(case, ids, wide, v, n_terms, noise64, t_grads, torch_off, shrink)
 
     def _torch_run(self, op, arrays, kwargs, v: np.ndarray | None) -> list[np.ndarray]:
         """torch's forward value and (unless ``v`` is None) VJP at ``arrays``, for measuring noise."""
@@ -201,121 +230,62 @@ class CaseChecker:
 
     # -- vector-Jacobian products ---------------------------------------------------------
 
-    def _vjp_records(self, case, ids, wide, v, e_grads, t_grads, g_noise, n_terms, noise64: float) -> list[Record]:
-        flat = Flat([x.shape for x in wide], [f"input {i}" for i in range(len(wide))])
-        noise = g_noise or [None] * len(e_grads)
-        dtype = case.dtype
-        tol = flat.join([tolerances.budget(t, dtype, n_terms=n_terms, noise=tolerances.twice(n))
-                         for t, n in zip(t_grads, noise)])  # fmt: skip
-        base = flat.join([tolerances.budget(t, dtype, n_terms=n_terms, noise=n) for t, n in zip(t_grads, noise)])
-        rng = np.random.default_rng(zlib.crc32(v.tobytes()))  # probes follow the (replayable) case
-        est = self._estimator(case, wide, v, n_terms, flat, rng, noise64)
-        w = Witnesses(flat, flat.join(e_grads), flat.join(t_grads), tol, np.full(flat.size, np.nan), base)
-        err, w.filled = np.full(flat.size, np.nan), np.zeros(flat.size, bool)
-        if finite_diff.use_full(wide):
-            est.fill(range(flat.size), w.ref, err, w.filled)
-            scope = "full gradient"
-        else:
-            self._probe(est, w, err, base, rng)
-            p = finite_diff.miss_probability(self.probes)
-            scope = f"{self.probes} Rademacher probes (miss probability <= {p:.3g} per wrong element)"
-        w.ref_tol, w.ref_err = base + tolerances.FD_FACTOR * np.abs(err), err
-        self._refine(est, w, err, base)
-        verdict = judge(w, est.one_sided, "vjp", est.one_sided_along)
-        return self._derivative_records(
-            case, ids, "vjp", w, verdict, f"{est.method}; {scope}",
-            lambda j: self._output_of(case, wide, v, flat, j, verdict),
+    def _vjp_records(self, case, ids, wide, v, grads, noise, n_terms, noise64, shrinks, grads64) -> list[Record]:
+        built = first_order.vjp_witnesses(
+            self.engine, self.oracle, case, wide, v, grads, noise, n_terms, noise64, self.settings, shrinks, grads64
         )  # fmt: skip
+        w, est = built.w, built.est
+        w.nondet = self.nondet
+        near = np.random.default_rng(zlib.crc32(b"nearby" + v.tobytes()))
+        verdict = judge(
+            w, est.one_sided, "vjp", est.one_sided_along, independent=self.independent,
+            nearby=lambda idx, kinks: est.nearby(idx, kinks, near), declared=_declared(case, "vjp", w.flat),
+            tied=_tied(wide),
+        )  # fmt: skip
+        return self._derivative_records(case, ids, "vjp", w, verdict, built.method, lambda j: built.where(j, verdict))
 
-    @staticmethod
-    def _refine(est: Estimator, w: Witnesses, err: np.ndarray, base: np.ndarray) -> None:
-        """Elements where the reference disagrees with engine or torch, or straddles a jump,
-        estimated again with smaller steps: a smooth function varying on a scale below the
-        default step must not pass for a kink (nor hide a bug behind a large error estimate)."""
-        with np.errstate(invalid="ignore"):
-            failing = (scores(w.engine, w.ref, w.ref_tol) > 1) | (scores(w.torch, w.ref, w.ref_tol) > 1)
-        idx = np.flatnonzero(w.known & (failing | w.erratic()))[:MAX_REFINED]
-        if idx.size:
-            est.refine(idx, w.ref, err)
-            w.ref_tol, w.ref_err = base + tolerances.FD_FACTOR * np.abs(err), err
-
-    def _estimator(self, case, wide, v, n_terms, flat, rng, noise64: float) -> Estimator:
-        # phi's rounding scale: its summands, and the measured noise of the forward (in float64
-        # units: intermediates larger than the output round at their own scale)
-        hidden = float(np.sum(np.abs(v))) * noise64 / finite_diff.EPS64
-
-        def phi(xs):
-            with np.errstate(all="ignore"):
-                terms = v * self.engine.evaluate(case.op, xs, case.kwargs)
-                return float(np.sum(terms)), float(np.sum(np.abs(terms))) + hidden
-
-        est = Estimator(phi, wide, flat, n_terms=n_terms)
-        if case.op.analytic and flat.size:
-            est = trusted_complex(est, lambda xs: self.oracle.evaluate(case.op, xs, case.kwargs), v, rng)
-        return est
-
-    def _probe(self, est: Estimator, w: Witnesses, err: np.ndarray, base: np.ndarray, rng) -> None:
-        """Probe checks for large inputs; failing probes are narrowed to elements, and the
-        numerical reference is also computed wherever engine and torch disagree."""
-
-        def score_of(values):
-            return lambda idx: scores(values[idx], w.ref[idx], base[idx] + tolerances.FD_FACTOR * np.abs(err[idx]))
-
-        for p in range(self.probes):
-            d = finite_diff.rademacher(rng, (w.flat.size,))
-            got = est.along(d)
-            measured = w.flat.join(got.directions)
-            tol = tolerances.probe([base], [d], got.error)
-            for values, failures in ((w.engine, w.probes_e), (w.torch, w.probes_t)):
-                with np.errstate(invalid="ignore", over="ignore"):
-                    dot = float(np.sum(values * measured))
-                cmp = compare(np.array(dot), np.array(got.value), tol)
-                if not cmp.ok and not locate(est, values, base, d, w.ref, err, w.filled, score_of(values)):
-                    failures.append((f"probe {p}", cmp))
-        est.fill(np.flatnonzero(scores(w.engine, w.torch, w.tol) > 1)[:1024], w.ref, err, w.filled)
-
-    def _output_of(self, case, wide, v, flat, j, verdict: Judgement) -> dict:
-        """Input and element of flat index j, and the output element whose Jacobian entry is wrong."""
-        i, k = flat.locate(j)
-        where = {"input": i, "element": list(k)}
-        if verdict.ref_verdict[0] not in ("engine-bug", "non-finite") or v.size <= 1:
-            return where | ({"output": [0] * v.ndim} if v.size == 1 else {})
-        d = [np.zeros(x.shape) for x in wide]
-        d[i][k] = 1.0
-        column = finite_diff.directional_arrays(
-            lambda xs: [self.engine.evaluate(case.op, xs, case.kwargs)], wide, d
-        ).values[0]  # fmt: skip
-
-        def engine_at(u):
-            return float(self.engine.vjp_at(case.op, case.inputs, case.kwargs, u)[i][k])
-
-        found = output_of(engine_at, column, v)
-        if found:
-            o, e_entry, f_entry = found
-            where |= {"output": list(o), "engine_jacobian": e_entry, "reference_jacobian": f_entry}
-        return where
-
-    def _higher_order_records(self, case, ids, wide, v, n_terms, noise64: tuple[float, float], grads) -> list[Record]:
+    def _higher_order_records(
+        self, case, ids, wide, v, n_terms, noise64: tuple[float, float], grads, torch_off: bool,
+        shrink: tuple[tuple[float, ...], float],
+    ) -> list[Record]:  # fmt: skip
+        """JVP and HVP checks; ``torch_off``: torch's VJP disagreed with the numerical reference,
+        so the HVP's differences run on the engine's VJP instead. ``shrink``: the steps'
+        narrowing for the forward's (per input) and for the VJP's measured condition."""
+        if not self.higher_order or ids.example % self.higher_order_every:
+            return []
         out = []
         jacobian = tolerances.jacobian_scale(grads, v)  # the JVP's terms can cancel to far below it
+        joint = min(shrink[0], default=1.0)
         for stage, enabled, build, extra in (
-            ("jvp", case.op.forward_ad, higher_order.jvp_witnesses, {"scale": jacobian}),
-            ("hvp", case.op.second_order, higher_order.hvp_witnesses, {}),
-        ):
+            ("jvp", case.op.forward_ad, higher_order.jvp_witnesses, {"scale": jacobian, "shrink": joint}),
+            ("hvp", case.op.second_order and grads is not None, higher_order.hvp_witnesses,
+             {"differentiated": self.engine if torch_off else None, "shrink": shrink[1]}),
+        ):  # fmt: skip
             if not enabled:
                 continue
-            result = build(self.engine, self.oracle, case, wide, v, n_terms, noise64[stage == "hvp"], **extra)
+            noise = noise64[stage == "hvp"]
+            result = build(self.engine, self.oracle, case, wide, v, n_terms, noise, settings=self.settings, **extra)
             if isinstance(result, higher_order.Failed):
                 out.append(self._record(case, ids, f"{stage}-torch", result.verdict, detail=result.detail))
                 continue
-            w, one_sided, method, locate_fn = result
-            verdict = judge(w, one_sided, stage)
+            w, one_sided, method, locate_fn, nearby = result
+            w.nondet = self.nondet
+            declared = _declared(case, stage, w.flat)
+            verdict = judge(
+                w, one_sided, stage, independent=self.independent, nearby=nearby, declared=declared, tied=_tied(wide)
+            )
             out += self._derivative_records(case, ids, stage, w, verdict, method, locate_fn)
         return out
 
     def _derivative_records(self, case, ids, stage, w, verdict: Judgement, method: str, locate_fn) -> list[Record]:
         def at(j: int) -> dict | None:
-            return locate_fn(j) if j >= 0 else None
+            """Where element j is, and each witness's value there (the reference's with its error)."""
+            if j < 0:
+                return None
+            values = {"computed": w.engine[j], "torch": w.torch[j]}
+            if w.known[j]:
+                values |= {"expected": w.ref[j], "error_estimate": np.nan if w.ref_err is None else w.ref_err[j]}
+            return locate_fn(j) | {k: float(v) for k, v in values.items()}
 
         e_t, e_f = verdict.e_t, verdict.e_f
         note = f"; {verdict.kink_note}" if verdict.kink_note else ""
@@ -329,6 +299,36 @@ class CaseChecker:
             self._record(case, ids, f"{stage}-fd", verdict.ref_verdict, e_f, f_where,
                          at(verdict.e_f_at) if failed_f else None, method),
         ]  # fmt: skip
+
+
+def _shrinks(probe: NoiseProbe, evaluate, arity: int) -> tuple[tuple[float, ...], float]:
+    """The steps' narrowing (finite_diff.shrink_for) per input for the forward, and for the
+    VJP, from the conditions the noise probe measured. A large joint condition of the forward
+    is traced to the inputs that cause it (one more forward each: a solve is linear in b).
+    """
+    joint = finite_diff.shrink_for(probe.conditions[0] if probe.conditions else 0.0)
+    per_input = (joint,) * arity
+    if joint < 1.0 and arity > 1:
+        per_input = tuple(finite_diff.shrink_for(c) for c in probe.input_conditions(evaluate))
+    return per_input, finite_diff.shrink_for(max(probe.conditions[1:], default=0.0))
+
+
+def _tied(wide: list[np.ndarray]) -> bool:
+    """Whether two input elements are equal (a tie of max or clamp makes the point a kink even
+    along directions where the one-sided differences agree)."""
+    x = np.concatenate([a.ravel() for a in wide]) if wide else np.zeros(0)
+    return bool(x.size > 1 and np.unique(x).size < x.size)
+
+
+def _declared(case: Case, stage: str, flat: Flat) -> Declared | None:
+    """The op's declared convention for this stage (catalogue ``OpSpec.conventions``) as flat elements."""
+    for c in getattr(case.op, "conventions", ()):
+        if c.stage == stage:
+            masks = c.where(case.shapes, case.kwargs)
+            return Declared(
+                flat.join([np.broadcast_to(m, s) for m, s in zip(masks, flat.shapes)]) > 0, c.value, c.reason
+            )
+    return None
 
 
 def _flat_where(w: Witnesses, j: int, cmp: Comparison) -> str:

@@ -36,6 +36,13 @@ class Estimator:
     n_terms: int = 1
     note: str = ""
     steps: dict[int, float] = field(default_factory=dict)  # refined steps, by flat index
+    shrinks: tuple[float, ...] = ()  # per input: steps narrowed for its measured condition (finite_diff.shrink_for)
+
+    def shrink(self, i: int | None = None) -> float:
+        """Input i's step narrowing; for a joint step (i None) the narrowest of them."""
+        if not self.shrinks:
+            return 1.0
+        return self.shrinks[i] if i is not None else min(self.shrinks)
 
     @property
     def method(self) -> str:
@@ -46,22 +53,44 @@ class Estimator:
         i, k = self.flat.locate(j)
         if self.complex_fn is not None:
             return complex_step.element(self.complex_fn, self.v, self.xs, i, k, self.n_terms)
-        return fd.element(self.phi, self.xs, i, k)
+        return fd.element(self.phi, self.xs, i, k, shrink=self.shrink(i))
 
     def along(self, d_flat: np.ndarray) -> fd.Derivative:
         ds = self.flat.split(d_flat)
         if self.complex_fn is not None:
             return complex_step.directional(self.complex_fn, self.v, self.xs, ds, self.n_terms)
-        return fd.directional(self.phi, self.xs, ds)
+        return fd.directional(self.phi, self.xs, ds, self.shrink())
 
     def one_sided(self, idx: np.ndarray) -> fd.OneSided:
-        parts = [fd.one_sided_element(self.phi, self.xs, *self.flat.locate(int(j)), self.steps.get(int(j)))
-                 for j in idx]  # fmt: skip
+        parts = []
+        for j in idx:
+            i, k = self.flat.locate(int(j))
+            parts.append(fd.one_sided_element(self.phi, self.xs, i, k, self.steps.get(int(j)), self.shrink(i)))
         return fd.OneSided(*(np.array([getattr(p, f) for p in parts], dtype=np.float64) for f in _SIDES))
 
     def one_sided_along(self, d_flat: np.ndarray) -> fd.OneSided:
         """Left and right derivatives of phi along a flat direction (always the real forward)."""
-        return fd.one_sided_directional(self.phi, self.xs, self.flat.split(d_flat))
+        return fd.one_sided_directional(self.phi, self.xs, self.flat.split(d_flat), self.shrink())
+
+    def nearby(self, idx: np.ndarray, kinks: np.ndarray, rng: np.random.Generator) -> fd.OneSided:
+        """For each flat index in ``idx``: the spread of its derivative at points near x where
+        it, the ``kinks`` elements and the elements tied with them are moved apart
+        (finite_diff.nearby_points), estimated with an eighth of its default step (always the
+        real forward)."""
+        x = self.flat.join(self.xs)
+        shrinks = self.flat.join([np.full(s, self.shrink(i)) for i, s in enumerate(self.flat.shapes)])
+        low, low_err, high, high_err = (np.empty(len(idx)) for _ in range(4))
+        for n, j in enumerate(idx):
+            values, errors = [], []
+            for y in fd.nearby_points(rng, x, fd.tied_group(x, np.append(kinks, j)), shrinks):
+                ys = self.flat.split(y)
+                i, k = self.flat.locate(int(j))
+                d = fd.element(self.phi, ys, i, k, fd.step(abs(float(ys[i][k])), self.shrink(i)) / 8)
+                values.append(np.array([d.value]))
+                errors.append(np.array([d.error]))
+            one = fd.spread(values, errors)
+            low[n], low_err[n], high[n], high_err[n] = one.left[0], one.left_error[0], one.right[0], one.right_error[0]
+        return fd.OneSided(low, low_err, high, high_err)
 
     def refine(self, idx, ref: np.ndarray, err: np.ndarray) -> None:
         """Central differences at flat indices ``idx`` again along a ladder of smaller steps
@@ -72,7 +101,7 @@ class Estimator:
         for j in idx:
             i, k = self.flat.locate(int(j))
             first = fd.Derivative(float(ref[j]), float(err[j]) if np.isfinite(err[j]) else np.inf)
-            refined = fd.refined_element(self.phi, self.xs, i, k, first)
+            refined = fd.refined_element(self.phi, self.xs, i, k, first, self.shrink(i))
             if refined is not None:
                 (best, h), j = refined, int(j)
                 ref[j], err[j], self.steps[j] = best.value, best.error, h
@@ -92,7 +121,7 @@ def trusted_complex(est: Estimator, complex_fn: complex_step.ComplexFn, v: np.nd
     """``est`` switched to the complex step if it agrees with central differences along one probe."""
     d = fd.rademacher(rng, (est.flat.size,))
     try:
-        central = fd.directional(est.phi, est.xs, est.flat.split(d))
+        central = fd.directional(est.phi, est.xs, est.flat.split(d), est.shrink())
         cs = complex_step.directional(complex_fn, v, est.xs, central.directions, est.n_terms)
     except Exception as exc:  # noqa: BLE001 - torch may not run this op in complex128
         est.note = f"complex step unavailable ({type(exc).__name__}); central differences used"

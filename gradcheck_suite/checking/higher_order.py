@@ -26,8 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradcheck_suite.checking import tolerances, verdicts
+from gradcheck_suite.checking.compare import scores
+from gradcheck_suite.checking.first_order import case_labels, lower_precision
 from gradcheck_suite.checking.judge import Flat, Witnesses
 from gradcheck_suite.checking.noise import NoiseProbe
+from gradcheck_suite.checking.settings import Settings
 from gradcheck_suite.engines.protocol import Engine
 from gradcheck_suite.oracles import complex_step
 from gradcheck_suite.oracles import finite_diff as fd
@@ -42,7 +45,31 @@ class Failed:
     detail: str
 
 
-Built = tuple[Witnesses, Callable, str, Callable[[int], dict]] | Failed
+Built = tuple[Witnesses, Callable, str, Callable[[int], dict], Callable] | Failed
+
+
+def _nearby(fn, wide, ds, flat: Flat, n_terms: int, noise: float, v: np.ndarray, salt: bytes, shrink: float):
+    """judge.py's ``nearby`` for a directional derivative over arrays: the spread of each
+    element's derivative along ``ds`` at points near x where the tied input elements (equal
+    values, and zeros) are moved apart (finite_diff.nearby_points; every element when none
+    ties), with an eighth of the default step."""
+    inputs = Flat([x.shape for x in wide], [""] * len(wide))
+
+    def nearby(idx: np.ndarray, kinks: np.ndarray) -> fd.OneSided:
+        rng = _rng(v, b"nearby" + salt)
+        x = inputs.join(wide)
+        _, first, counts = np.unique(x, return_index=True, return_counts=True)
+        seeds = np.union1d(first[counts > 1], np.flatnonzero(x == 0))
+        group = fd.tied_group(x, seeds) if seeds.size else np.arange(x.size)
+        values, errors = [], []
+        for y in fd.nearby_points(rng, x, group, shrink):
+            ys = inputs.split(y)
+            got = fd.directional_arrays(fn, ys, ds, n_terms, noise, h=fd.step(fd.largest(ys), shrink) / 8)
+            values.append(flat.join(got.values)[idx])
+            errors.append(flat.join(got.errors)[idx])
+        return fd.spread(values, errors)
+
+    return nearby
 
 
 def _rng(v: np.ndarray, salt: bytes) -> np.random.Generator:
@@ -85,23 +112,47 @@ def _lazy_sides(compute: Callable[[], list[fd.OneSided]], flat: Flat) -> Callabl
     return at
 
 
-def _witnesses(flat, engine, torch, noise, ref: fd.ArrayDerivative, dtype: str, n_terms: int, scale=0.0):
+def _refine(w: Witnesses, fn, wide, ds, first: fd.ArrayDerivative, n_terms: int, noise: float, shrink: float) -> None:
+    """Elements where the reference disagrees with engine or torch, or straddles a jump,
+    estimated again along a ladder of smaller steps (finite_diff.refined_arrays), in place: a
+    function that varies below the default step (atan2 near the origin, tiny inputs) must
+    not pass for a kink, nor fail an engine that is right."""
+    with np.errstate(invalid="ignore"):
+        failing = (scores(w.engine, w.ref, w.ref_tol) > 1) | (scores(w.torch, w.ref, w.ref_tol) > 1) | w.erratic()
+    idx = np.flatnonzero(failing)
+    if idx.size == 0:
+        return
+    values, errors = fd.refined_arrays(fn, wide, ds, first, idx, n_terms, noise, shrink)
+    found = np.isfinite(values)
+    base = w.ref_tol - tolerances.FD_FACTOR * np.abs(w.ref_err)
+    w.ref[idx[found]], w.ref_err[idx[found]] = values[found], errors[found]
+    w.ref_tol = base + tolerances.FD_FACTOR * np.abs(w.ref_err)
+
+
+def _witnesses(
+    flat, engine, torch, noise, ref: fd.ArrayDerivative, dtype: str, n_terms: int, settings: Settings, scale=0.0,
+    wide=None,
+):  # fmt: skip
     tol, base = [], []
     for t, n in zip(torch, noise):
-        tol.append(tolerances.budget(t, dtype, n_terms=n_terms, noise=tolerances.twice(n), scale=scale))
-        base.append(tolerances.budget(t, dtype, n_terms=n_terms, noise=n, scale=scale))
+        tol.append(
+            settings.widen(tolerances.budget(t, dtype, n_terms=n_terms, noise=tolerances.twice(n), scale=scale), t)
+        )
+        base.append(settings.widen(tolerances.budget(t, dtype, n_terms=n_terms, noise=n, scale=scale), t))
     base_flat, err = flat.join(base), flat.join(ref.errors)
     return Witnesses(
         flat, flat.join(engine), flat.join(torch), flat.join(tol), flat.join(ref.values),
-        base_flat + tolerances.FD_FACTOR * np.abs(err), ref_err=err,
+        base_flat + tolerances.FD_FACTOR * np.abs(err), ref_err=err, wide=lower_precision(flat, dtype, wide),
     )  # fmt: skip
 
 
 def jvp_witnesses(
-    engine: Engine, oracle: Engine, case: Case, wide, v, n_terms: int, noise64=0.0, scale: float = 0.0
-) -> Built:
+    engine: Engine, oracle: Engine, case: Case, wide, v, n_terms: int, noise64=0.0, scale: float = 0.0,
+    shrink: float = 1.0, settings: Settings | None = None,
+) -> Built:  # fmt: skip
     """``noise64``: the measured rounding noise of the float64 forward (finite_diff rounding);
-    ``scale``: the size of the Jacobian's entries (tolerances.jacobian_scale)."""
+    ``scale``: the size of the Jacobian's entries (tolerances.jacobian_scale); ``shrink``:
+    the steps' narrowing for the measured condition (finite_diff.shrink_for)."""
     op, kwargs = case.op, case.kwargs
     rng = _rng(v, b"jvp")
     u = [fd.rademacher(rng, x.shape) for x in wide]
@@ -109,7 +160,7 @@ def jvp_witnesses(
     def f64(xs):
         return [engine.evaluate(op, xs, kwargs)]
 
-    ref = fd.directional_arrays(f64, wide, u, n_terms, noise64)
+    ref = fd.directional_arrays(f64, wide, u, n_terms, noise64, shrink=shrink)
     tangents = ref.directions
     method = "central differences of f along u, Richardson"
     if op.analytic:
@@ -118,17 +169,18 @@ def jvp_witnesses(
     t_j, t_err = _attempt(oracle.jvp, op, case.inputs, tangents, kwargs)
     if e_err or t_err:
         return _raised("jvp", e_err, t_err)
-    noise = NoiseProbe.of(case.inputs, case.dtype).measure(
-        lambda xs, nudge: [oracle.jvp(op, xs, [nudge(t) for t in tangents], kwargs)], [t_j]
-    )
+    probe = NoiseProbe.of(case.inputs, case.dtype)
+    noise = probe.measure(lambda xs, nudge: [oracle.jvp(op, xs, [nudge(t) for t in tangents], kwargs)], [t_j])
     flat = Flat([t_j.shape], ["output"])
-    w = _witnesses(flat, [e_j], [t_j], noise, ref, case.dtype, n_terms, scale)
-    sides = _lazy_sides(lambda: fd.one_sided_arrays(f64, wide, tangents, n_terms, noise64), flat)
+    w = _witnesses(flat, [e_j], [t_j], noise, ref, case.dtype, n_terms, settings or Settings(), scale, probe.high)
+    if method.startswith("central"):  # the complex step has no step to refine
+        _refine(w, f64, wide, tangents, ref, n_terms, noise64, shrink)
+    sides = _lazy_sides(lambda: fd.one_sided_arrays(f64, wide, tangents, n_terms, noise64, shrink), flat)
 
     def where(j: int) -> dict:
         return {"output": list(flat.locate(j)[1]), "tangent": "Rademacher over all inputs"}
 
-    return w, sides, method, where
+    return w, sides, method, where, _nearby(f64, wide, tangents, flat, n_terms, noise64, v, b"jvp", shrink)
 
 
 def _complex_jvp(oracle, case, wide, tangents, n_terms, central: fd.ArrayDerivative, method: str):
@@ -145,30 +197,39 @@ def _complex_jvp(oracle, case, wide, tangents, n_terms, central: fd.ArrayDerivat
     return cs, "complex step of f along u (torch complex128 forward)"
 
 
-def hvp_witnesses(engine: Engine, oracle: Engine, case: Case, wide, v, n_terms: int, noise64=0.0) -> Built:
-    """``noise64``: the measured rounding noise of torch's float64 VJP (finite_diff rounding)."""
+def hvp_witnesses(
+    engine: Engine, oracle: Engine, case: Case, wide, v, n_terms: int, noise64=0.0,
+    differentiated: Engine | None = None, shrink: float = 1.0, settings: Settings | None = None,
+) -> Built:  # fmt: skip
+    """``noise64``: the measured rounding noise of torch's float64 VJP (finite_diff rounding).
+    ``differentiated``: whose first-order VJP the differences run on (default torch's; the
+    engine's when torch's disagreed with the numerical reference in this case)."""
     op, kwargs = case.op, case.kwargs
     rng = _rng(v, b"hvp")
     w_dir = [fd.rademacher(rng, x.shape) for x in wide]
+    source = oracle if differentiated is None else differentiated
 
     def torch_vjp(xs):
-        return oracle.vjp_at(op, xs, kwargs, v)
+        return source.vjp_at(op, xs, kwargs, v)
 
-    ref = fd.directional_arrays(torch_vjp, wide, w_dir, n_terms, noise64)
+    ref = fd.directional_arrays(torch_vjp, wide, w_dir, n_terms, noise64, shrink=shrink)
     direction = ref.directions
     e_h, e_err = _attempt(engine.hvp, op, case.inputs, kwargs, v, direction)
     t_h, t_err = _attempt(oracle.hvp, op, case.inputs, kwargs, v, direction)
     if e_err or t_err:
         return _raised("hvp", e_err, t_err)
-    noise = NoiseProbe.of(case.inputs, case.dtype).measure(
-        lambda xs, nudge: oracle.hvp(op, xs, kwargs, nudge(v), [nudge(d) for d in direction]), t_h
-    )
-    flat = Flat([x.shape for x in wide], [f"input {i}" for i in range(len(wide))])
-    w = _witnesses(flat, e_h, t_h, noise, ref, case.dtype, n_terms, tolerances.hessian_scale(wide, torch_vjp(wide)))
-    sides = _lazy_sides(lambda: fd.one_sided_arrays(torch_vjp, wide, direction, n_terms, noise64), flat)
+    probe = NoiseProbe.of(case.inputs, case.dtype)
+    noise = probe.measure(lambda xs, nudge: oracle.hvp(op, xs, kwargs, nudge(v), [nudge(d) for d in direction]), t_h)
+    flat = Flat([x.shape for x in wide], case_labels(case))
+    scale = tolerances.hessian_scale(wide, torch_vjp(wide))
+    w = _witnesses(flat, e_h, t_h, noise, ref, case.dtype, n_terms, settings or Settings(), scale, probe.high)
+    _refine(w, torch_vjp, wide, direction, ref, n_terms, noise64, shrink)
+    sides = _lazy_sides(lambda: fd.one_sided_arrays(torch_vjp, wide, direction, n_terms, noise64, shrink), flat)
 
     def where(j: int) -> dict:
         i, k = flat.locate(j)
         return {"input": i, "element": list(k), "direction": "Rademacher w over all inputs"}
 
-    return w, sides, "central differences of torch's float64 VJP along w, Richardson", where
+    near = _nearby(torch_vjp, wide, direction, flat, n_terms, noise64, v, b"hvp", shrink)
+    whose = "torch's" if source is oracle else "the engine's (torch's disagreed with the numerical reference)"
+    return w, sides, f"central differences of {whose} float64 VJP along w, Richardson", where, near

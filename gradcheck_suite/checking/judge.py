@@ -9,6 +9,13 @@ over all inputs, or the output's elements), so the same rules serve every check:
    is a kink (left and right derivatives differ);
 3. judge kink elements by the kink rules and all others by the smooth rules of
    verdicts.py; a record takes the worse of the two.
+
+Two refinements keep ``convention`` for kinks alone. An element the numerical reference
+rejects at a point that has a kink elsewhere is coupled to that kink when its own derivative
+changes across it: the derivatives at nearby points (the kink broken up at random, ``nearby``)
+then span an interval that goes to the kink rules as its [L, R] (a three-way clamp tie: the
+input's partial is 0, yet 1 on one side of the tie). Elements where the catalogue declares
+a value for the op (``declared``, e.g. embedding's padding row) are judged against that value.
 """
 
 from __future__ import annotations
@@ -81,6 +88,13 @@ class Witnesses:
     probes_t: list[tuple[str, Comparison]] = field(default_factory=list)
     ref_err: np.ndarray | None = None  # the reference's own error estimate (nan where unknown)
     filled: np.ndarray | None = None  # where the reference was computed (None: everywhere)
+    nondet: float | None = None  # E vs T tolerance when they are one witness (two runs of the same code)
+    wide: np.ndarray | None = None  # torch's result computed in float64, for a case in a lower precision
+
+    @property
+    def tol_et(self) -> np.ndarray:
+        """The tolerance of E vs T: the budget, or nondet for two runs of the same code."""
+        return self.tol if self.nondet is None else np.full(self.flat.size, self.nondet)
 
     @property
     def known(self) -> np.ndarray:
@@ -98,6 +112,15 @@ class Witnesses:
 
 
 @dataclass
+class Declared:
+    """Flat elements where the op's catalogue entry declares the derivative's value, and why."""
+
+    mask: np.ndarray
+    value: float
+    reason: str
+
+
+@dataclass
 class Judgement:
     torch_verdict: Verdict
     ref_verdict: Verdict
@@ -110,59 +133,116 @@ class Judgement:
 
 def judge(
     w: Witnesses, one_sided: Callable[[np.ndarray], OneSided], stage: str,
-    along: Callable[[np.ndarray], OneSided] | None = None,
+    along: Callable[[np.ndarray], OneSided] | None = None, *, independent: bool = True,
+    nearby: Callable[[np.ndarray, np.ndarray], OneSided] | None = None, declared: Declared | None = None,
+    tied: bool = False,
 ) -> Judgement:  # fmt: skip
     """The verdicts of the torch record and the reference record of one check; ``along(d)``
-    gives the one-sided derivatives along a flat direction d, for the joint kink rule."""
+    gives the one-sided derivatives along a flat direction d, for the joint kink rule;
+    ``nearby(candidates, kinks)`` the spread of the candidates' derivatives at points near
+    the kinks (asked where a kink was found, or where inputs ``tied``: equal elements);
+    ``independent`` False: engine and torch are one witness (verdicts.py)."""
     everywhere = np.ones(w.flat.size, bool)
     known = w.known
-    s_et = scores(w.engine, w.torch, w.tol)
+    tol_et = w.tol_et
+    s_et = scores(w.engine, w.torch, tol_et)
     with np.errstate(invalid="ignore"):
         s_ef = np.where(known, scores(w.engine, w.ref, w.ref_tol), 0.0)
     jump = w.erratic()
     failing = (s_et > 1) | (s_ef > 1) | jump
+    at_value = _at_declared(w, declared, s_ef > 1)
+    ranged = _out_of_range(w, s_ef > 1)
+    failing &= ~(at_value | ranged)
     kink = np.zeros(w.flat.size, bool)
     sides = None
-    if failing.any():
-        idx = np.flatnonzero(failing)[:MAX_KINK_ELEMENTS]
+    idx = np.flatnonzero(failing)[:MAX_KINK_ELEMENTS]
+    if idx.size:
         sides = one_sided(idx)
         kink[idx] = sides.kink() | jump[idx]
-    smooth = ~kink
+        if nearby is not None and (kink.any() or tied):
+            _couple(w, nearby, idx, sides, kink, s_et, s_ef, independent)
+    smooth = ~kink & ~at_value & ~ranged
 
-    e_t, e_t_at = compare_at(w.engine, w.torch, w.tol, everywhere)
-    e_f_elements, e_f_at = compare_at(w.engine, w.ref, w.ref_tol, known)
+    e_t, e_t_at = compare_at(w.engine, w.torch, tol_et, everywhere)
+    e_f_elements, e_f_at = compare_at(w.engine, w.ref, w.ref_tol, known & ~at_value & ~ranged)
     e_f = worst_of([("elements", e_f_elements), *w.probes_e])[1]
     if kink.any():
-        smooth_et = compare_at(w.engine, w.torch, w.tol, smooth)[0]
+        smooth_et = compare_at(w.engine, w.torch, tol_et, smooth)[0]
         smooth_ef = worst_of([("", compare_at(w.engine, w.ref, w.ref_tol, known & smooth)[0]), *w.probes_e])[1]
     else:  # no kink: every element is smooth, and the comparisons above are the smooth ones
         smooth_et, smooth_ef = e_t, e_f
     smooth_tf = worst_of([("", compare_at(w.torch, w.ref, w.ref_tol, known & smooth)[0]), *w.probes_t])[1]
     has_ref = bool(known.any() or w.probes_e)
-    torch_v = verdicts.vjp_torch(smooth_et, smooth_ef if has_ref else None, smooth_tf if has_ref else None, stage)
-    ref_v = verdicts.vjp_fd(smooth_ef, smooth_et, smooth_tf, stage)
+    torch_v = verdicts.vjp_torch(
+        smooth_et, smooth_ef if has_ref else None, smooth_tf if has_ref else None, stage, independent
+    )
+    ref_v = verdicts.vjp_fd(smooth_ef, smooth_et, smooth_tf, stage, independent)
+    if at_value.any():
+        ref_v = verdicts.worse(ref_v, verdicts.declared(declared.reason, stage))
+    if ranged.any():
+        ref_v = verdicts.worse(ref_v, verdicts.overflow(stage))
     note = ""
     if kink.any():
         idx = np.flatnonzero(failing)[:MAX_KINK_ELEMENTS]
+        outside_t = (s_et[idx] > 1) if independent else (s_ef[idx] > 1)  # where torch's value is no evidence
         k_t = _kinks(w, sides, idx, kink[idx] & (s_et[idx] > 1), jump[idx])
         k_f = _kinks(w, sides, idx, kink[idx] & ((s_ef[idx] > 1) | jump[idx]), jump[idx])
-        joint = _joint(w, along, idx[kink[idx] & (s_et[idx] > 1) & ~jump[idx]]) if along else ""
+        joint = _joint(w, along, idx[kink[idx] & outside_t & ~jump[idx]], independent) if along else ""
         for k in (k_t, k_f) if joint else ():
             k.count, k.joint_outside, k.where = max(k.count, 1), True, joint
         if k_t:
             torch_v = verdicts.worse(torch_v, verdicts.kink_torch(k_t, stage))
         if k_f:
-            ref_v = verdicts.worse(ref_v, verdicts.kink_fd(k_f, stage))
+            ref_v = verdicts.worse(ref_v, verdicts.kink_fd(k_f, stage, independent))
         note = (k_t or k_f).where
     return Judgement(torch_v, ref_v, e_t, e_f, e_t_at, e_f_at, note)
 
 
-def _joint(w: Witnesses, along: Callable[[np.ndarray], OneSided], j: np.ndarray) -> str:
-    """The joint kink rule: moving all kink elements ``j`` (where engine and torch differ)
-    together, <g, d> must lie between the one-sided derivatives along d as well. Each tied
-    element alone may take the whole gradient of a tie; all of them at once may not (max of
-    a tie moved together moves once). "" when it holds or says nothing (torch outside too),
-    else a description of where it fails."""
+MAX_COUPLED = 16  # elements per check tested for coupling to a kink
+
+
+def _couple(w, nearby, idx, sides: OneSided, kink, s_et, s_ef, independent: bool) -> None:
+    """Smooth elements that the reference rejects beyond the noise allowance where E and T
+    agree, at a point with kinks: those whose value is one of their derivatives at points just
+    across the kinks are kink elements too, with the nearby derivatives' spread as their
+    one-sided interval (in place). A value outside that spread stays a smooth rejection."""
+    agree = (s_et[idx] <= 1) | (not independent)
+    pos = np.flatnonzero(~kink[idx] & agree & (s_ef[idx] > verdicts.NOISE_SCORE))[:MAX_COUPLED]
+    if pos.size == 0:
+        return
+    j = idx[pos]
+    spread = nearby(j, np.flatnonzero(kink))
+    with np.errstate(invalid="ignore"):  # a jump across the kink, not the curvature over a few dozen steps
+        jumps = np.abs(spread.right - spread.left) > ERRATIC * np.maximum(np.abs(spread.left), np.abs(spread.right))
+    coupled = spread.defined() & spread.kink() & jumps & spread.between(w.engine[j], w.tol[j])
+    for field_name in ("left", "left_error", "right", "right_error"):
+        np.asarray(getattr(sides, field_name))[pos[coupled]] = np.asarray(getattr(spread, field_name))[coupled]
+    kink[idx[pos[coupled]]] = True
+
+
+def _out_of_range(w: Witnesses, rejected: np.ndarray) -> np.ndarray:
+    """Rejected elements where engine and torch are inf/nan alike in the case's (lower)
+    precision while torch's float64 result and the reference are finite there."""
+    if w.wide is None:
+        return np.zeros(w.flat.size, bool)
+    alike = ~np.isfinite(w.engine) & ((np.isnan(w.engine) & np.isnan(w.torch)) | (w.engine == w.torch))
+    return rejected & alike & np.isfinite(w.wide) & np.isfinite(w.ref)
+
+
+def _at_declared(w: Witnesses, declared: Declared | None, rejected: np.ndarray) -> np.ndarray:
+    """Rejected elements where both engine and torch give the op's declared value."""
+    if declared is None or not declared.mask.any():
+        return np.zeros(w.flat.size, bool)
+    value = np.full(w.flat.size, declared.value)
+    return declared.mask & rejected & (scores(w.engine, value, w.tol) <= 1) & (scores(w.torch, value, w.tol) <= 1)
+
+
+def _joint(w: Witnesses, along: Callable[[np.ndarray], OneSided], j: np.ndarray, independent: bool = True) -> str:
+    """The joint kink rule: moving all kink elements ``j`` (where engine and torch differ;
+    for one witness, where the reference rejects) together, <g, d> must lie between the
+    one-sided derivatives along d as well. Each tied element alone may take the whole gradient
+    of a tie; all of them at once may not (max of a tie moved together moves once). "" when it
+    holds or says nothing (torch outside too), else a description of where it fails."""
     if j.size < 2 or not np.all(np.isfinite(w.engine[j])):  # one element: the elementwise rule did this;
         return ""  # inf/nan: the elementwise rules judge torch's convention
     d = np.zeros(w.flat.size)
@@ -171,7 +251,7 @@ def _joint(w: Witnesses, along: Callable[[np.ndarray], OneSided], j: np.ndarray)
     e, t, slack = float(np.sum(w.engine[j])), float(np.sum(w.torch[j])), np.array(float(np.sum(w.tol[j])))
     if not bool(sides.defined()) or bool(sides.between(np.array(e), slack)):
         return ""
-    if not bool(sides.between(np.array(t), slack)):
+    if independent and not bool(sides.between(np.array(t), slack)):
         return ""
     return (
         f"moving the {j.size} kink elements from {w.flat.name(int(j[0]))} together: left={float(sides.left):.6g} "

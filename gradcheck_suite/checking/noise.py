@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -38,12 +38,24 @@ Nudge = Callable[[np.ndarray], np.ndarray]  # applied to the cotangent, tangent 
 
 @dataclass
 class NoiseProbe:
-    """The inputs of one case in the other precision and nudged (float64)."""
+    """The inputs of one case in the other precision and nudged (float64). After ``measure``,
+    ``conditions`` holds each result's relative condition: its largest relative change per
+    relative nudge of the inputs (finite_diff.shrink_for narrows the steps by it)."""
 
     dtype: str
+    wide: list[np.ndarray]  # the inputs in float64
     other: list[np.ndarray]  # float32 inputs for a float64 case, float64 inputs for a float32 one
     nudged: list[np.ndarray]
     rng: np.random.Generator
+    conditions: list[float] = field(default_factory=list)
+    high: list[np.ndarray] | None = None  # the float64 results at the inputs (after ``measure``)
+    # per result, the noise of one evaluation at a point (without sensitivity_noise's sqrt(n_terms)
+    # for the worst direction): finite differences' rounding of each evaluation
+    pointwise: list[float] = field(default_factory=list)
+
+    @property
+    def n_terms(self) -> int:
+        return max(1, sum(x.size for x in self.wide))
 
     @staticmethod
     def of(inputs: Sequence[np.ndarray], dtype: str) -> NoiseProbe:
@@ -52,7 +64,7 @@ class NoiseProbe:
         narrow = np.float32 if dtype == "float64" else np.float64
         with np.errstate(over="ignore", under="ignore"):
             other = [x.astype(narrow) for x in wide]
-        return NoiseProbe(dtype, other, [_nudged(x, rng) for x in wide], rng)
+        return NoiseProbe(dtype, wide, other, [_nudged(x, rng) for x in wide], rng)
 
     def measure(
         self, run: Callable[[list[np.ndarray], Nudge], Results], same: Sequence[np.ndarray]
@@ -61,15 +73,35 @@ class NoiseProbe:
         other = _attempt(run, self.other, _unchanged)
         nudged = _attempt(run, self.nudged, lambda a: _nudged(a, self.rng))
         high = list(same) if self.dtype == "float64" else other
+        self.high = high
         out = []
         for k, s in enumerate(same):
             estimates = []
             if other is not None and _fits(s, other[k]):
                 low, hi = (s, other[k]) if self.dtype != "float64" else (other[k], s)
                 estimates.append(tolerances.rounding_noise(low, hi, self.dtype))
+            pointwise = list(estimates)
             if nudged is not None and high is not None and _fits(high[k], nudged[k]):
-                estimates.append(tolerances.sensitivity_noise(nudged[k], high[k], self.dtype))
+                estimates.append(tolerances.sensitivity_noise(nudged[k], high[k], self.dtype, self.n_terms))
+                pointwise.append(tolerances.sensitivity_noise(nudged[k], high[k], self.dtype))
+                self.conditions.append(tolerances.condition(nudged[k], high[k]))
+            else:
+                self.conditions.append(0.0)
             out.append(max(estimates) if estimates else None)
+            self.pointwise.append(max(pointwise) if pointwise else 0.0)
+        return out
+
+    def input_conditions(self, evaluate: Callable[[list[np.ndarray]], np.ndarray]) -> list[float]:
+        """The first result's relative condition with respect to each input alone: ``evaluate``
+        (the float64 forward) with that one input nudged, against the result ``measure`` saw.
+        One further forward per input; only asked for when the joint condition is large."""
+        if not self.high:
+            return [0.0] * len(self.nudged)
+        out = []
+        for i, moved in enumerate(self.nudged):
+            xs = [*self.wide[:i], moved, *self.wide[i + 1 :]]
+            got = _attempt(lambda a, _: [evaluate(a)], xs, _unchanged)
+            out.append(tolerances.condition(got[0], self.high[0]) if got and _fits(got[0], self.high[0]) else 0.0)
         return out
 
 

@@ -29,7 +29,7 @@ Where the terms come from, per check:
   the result array), both scaled to the unit roundoff of the case's dtype:
 
       precision   = eps(dtype) / eps(float32) * max_j |torch32_j - torch64_j|
-      sensitivity = eps(dtype) / NUDGE * max_j |torch64(x~)_j - torch64(x)_j|
+      sensitivity = eps(dtype) / NUDGE * max_j |torch64(x~)_j - torch64(x)_j| * sqrt(n_terms)
 
   ``precision``: torch computes the result (forward value, VJP, JVP, HVP) in float32 and
   in float64; the difference is one sample of float32 rounding error, cancellation in
@@ -44,7 +44,12 @@ Where the terms come from, per check:
   than float32 resolves collapse (x A x - x B x with B = A + 1e-8), a condition number
   beyond 1 / eps32 (solve with a nearly singular matrix), a result that cancels terms of
   the cotangent (a JVP summing +-1 tangents to 1e-11). NUDGE = 2**-32 keeps the
-  perturbation first order up to conditions ~1e8 and far above float64 roundoff.
+  perturbation first order up to conditions ~1e8 and far above float64 roundoff. The
+  factor sqrt(n_terms): a backward-stable algorithm's backward error is normwise (an LU
+  solve may move every element by eps times the matrix's norm, in the worst direction),
+  while one random-sign nudge of every element meets the worst direction with a weight of
+  about 1 / sqrt(n_terms); measured: lstsq against solve at condition 1e8 differ by 31
+  times the unscaled sensitivity (tests/test_compare_tolerances.py).
   Normwise because one sample at one element is a poor estimate of its error level (the
   ratio of two independent rounding errors is heavy-tailed, and torch32 can equal torch64
   at an element by luck, e.g. both 0), while errors of one computation share their scale
@@ -144,15 +149,30 @@ def rounding_noise(low: np.ndarray, high: np.ndarray, dtype: str) -> float:
     return top * eps(dtype) / EPS["float32"]
 
 
-def sensitivity_noise(nudged: np.ndarray, high: np.ndarray, dtype: str) -> float:
+def sensitivity_noise(nudged: np.ndarray, high: np.ndarray, dtype: str, n_terms: int = 1) -> float:
     """The normwise first-order effect on a result of rounding its inputs in ``dtype``: from
     torch's float64 result at the inputs (``high``) and at the inputs nudged by NUDGE
-    relative (``nudged``), scaled to ``dtype``'s unit roundoff (see the module docstring)."""
+    relative (``nudged``), scaled to ``dtype``'s unit roundoff and by sqrt(n_terms) (see the
+    module docstring: one random nudge sees the worst direction with a weight of about
+    1 / sqrt(n_terms) of a normwise backward error)."""
     with np.errstate(invalid="ignore", over="ignore"):
         gap = np.abs(np.asarray(nudged, dtype=np.float64) - np.asarray(high, dtype=np.float64))
     finite = gap[np.isfinite(gap)]
     top = float(finite.max()) if finite.size else 0.0
-    return top * eps(dtype) / NUDGE
+    return top * eps(dtype) / NUDGE * math.sqrt(max(n_terms, 1))
+
+
+def condition(nudged: np.ndarray, high: np.ndarray) -> float:
+    """The relative condition of a result: max_j |nudged_j - high_j| / (NUDGE max_j |high_j|),
+    from the same two torch runs as ``sensitivity_noise`` (0 for an all-zero result)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        gap = np.abs(np.asarray(nudged, dtype=np.float64) - np.asarray(high, dtype=np.float64))
+        size = np.abs(np.asarray(high, dtype=np.float64))
+    gap, size = gap[np.isfinite(gap)], size[np.isfinite(size)]
+    top = float(size.max()) if size.size else 0.0
+    if not (top > 0 and gap.size):
+        return 0.0
+    return float(gap.max()) / top / NUDGE  # in this order: NUDGE * a subnormal top would be 0
 
 
 def twice(noise: np.ndarray | float | None) -> np.ndarray | float | None:

@@ -21,10 +21,13 @@ from gradcheck_suite.engines.protocol import Engine
 class MirrorEngine(Engine):
     """Runs catalogue ops on a torch-like module (``reference`` or ``torch``)."""
 
-    def __init__(self, name: str, module: Any, call: Callable[..., Any], version: str) -> None:
+    def __init__(
+        self, name: str, module: Any, call: Callable[..., Any], version: str, *, independent_of_torch: bool = True
+    ) -> None:
         self.name = name
         self.module = module
         self.version = version
+        self.independent_of_torch = independent_of_torch
         self._call = call  # OpSpec.call_engine or OpSpec.call_torch
 
     def tensor(self, array: np.ndarray, requires_grad: bool) -> Any:

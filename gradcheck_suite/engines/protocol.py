@@ -9,6 +9,10 @@ Required:
   (zeros for an input the output does not depend on).
 - ``to_numpy(output) -> ndarray``: the forward value.
 
+- ``independent_of_torch`` (default True): False when the engine computes with torch.autograd
+  itself (the ``torch`` adapter, a user's own torch code): torch is then no second witness,
+  and only the numerical reference judges its derivatives (checking/verdicts.py).
+
 Optional (the defaults below):
 - ``supports(op) -> bool``: False makes the op's stream one ``unsupported`` record (default:
   every op), whose rule gives ``unsupported_reason(op)``. An op may also raise
@@ -39,6 +43,7 @@ class Engine:
 
     name: str = "engine"
     version: str = ""
+    independent_of_torch: bool = True
 
     # -- required ----------------------------------------------------------------------
 

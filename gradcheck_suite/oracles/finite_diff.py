@@ -34,6 +34,7 @@ tolerance), so PROBES independent probes miss it with probability at most 2**-PR
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -47,6 +48,9 @@ PROBES = 4  # Rademacher probes for larger inputs
 KINK_FACTOR = 4.0  # left and right derivatives must differ by this many error estimates
 CONFIRM = 2.0  # neighbouring rungs of the step ladder agree within this many error estimates
 LADDER, RUNGS, STALL, LOST = 8.0, 40, 4, 14  # step refinement: ratio of rungs, most rungs, rungs without gain
+DIRECTION_TOL = 2.0**-40  # a ladder rung whose displacement departs from the direction by more is unusable
+CONDITION_FREE = 16.0  # measured conditions up to this leave the default step alone (shrink_for)
+MIN_SHRINK = 2.0**-26  # no step below ~1e-13 |x|: the displacement itself would be a few dozen ulps
 
 # phi(xs) -> (value, scale): the scalar and the sum of the magnitudes it was summed from
 Phi = Callable[[Sequence[np.ndarray]], tuple[float, float]]
@@ -97,8 +101,26 @@ class OneSided:
             return (value >= low) & (value <= high)
 
 
-def step(scale: float) -> float:
-    return CBRT_EPS * max(1.0, scale)
+def step(scale: float, shrink: float = 1.0) -> float:
+    """The central-difference step for an element of magnitude ``scale``; ``shrink`` (<= 1)
+    narrows it for a function that varies on a finer scale (see ``shrink_for``)."""
+    return CBRT_EPS * max(1.0, scale) * shrink
+
+
+def shrink_for(condition: float) -> float:
+    """How much to narrow every step for a function whose measured relative condition is
+    ``condition`` (noise.py: the relative change of the result per relative change of the
+    inputs). Where it is large the function turns on a scale of |x| / condition (a nearly
+    singular solve): the default step would straddle that structure and the differences
+    would report a kink or a wrong derivative with a confident error estimate.
+
+    With a relative step s, the truncation error of a central difference grows like
+    (s condition)^2 and the rounding error like eps / s (each evaluation is off by about
+    condition * eps * |f|, the derivative is about condition * |f| / |x|): they balance at
+    s = eps^(1/3) condition^(-2/3), the default step times condition^(-2/3)."""
+    if not math.isfinite(condition) or condition <= CONDITION_FREE:
+        return 1.0
+    return max((CONDITION_FREE / condition) ** (2 / 3), MIN_SHRINK)
 
 
 def _rounding(scales: Sequence[float], denominator: float) -> float:
@@ -112,7 +134,8 @@ def _combine(d1: float, r1: float, d2: float, r2: float) -> Derivative:
     return Derivative(value, abs(value - d2) + (4 * r2 + r1) / 3)
 
 
-def _largest(xs: Sequence[np.ndarray]) -> float:
+def largest(xs: Sequence[np.ndarray]) -> float:
+    """The largest magnitude over all inputs (1.0 when they are empty): the scale of a joint step."""
     return max((float(np.max(np.abs(x))) for x in xs if x.size), default=1.0)
 
 
@@ -120,9 +143,9 @@ def _moved(xs: Sequence[np.ndarray], ds: Sequence[np.ndarray], t: float) -> list
     return [x + t * d for x, d in zip(xs, ds)]
 
 
-def directional(phi: Phi, xs: Sequence[np.ndarray], ds: Sequence[np.ndarray]) -> Derivative:
+def directional(phi: Phi, xs: Sequence[np.ndarray], ds: Sequence[np.ndarray], shrink: float = 1.0) -> Derivative:
     """d/dt phi(x + t d) at t = 0, with an error estimate and the effective direction."""
-    h = step(_largest(xs))
+    h = step(largest(xs), shrink)
     parts = []
     for s in (h, h / 2):
         plus, minus = _moved(xs, ds, s), _moved(xs, ds, -s)
@@ -162,11 +185,13 @@ def _setter(phi: Phi, xs: Sequence[np.ndarray], i: int, k: tuple) -> Callable[[f
     return at
 
 
-def element(phi: Phi, xs: Sequence[np.ndarray], i: int, k: tuple, h: float | None = None) -> Derivative:
+def element(
+    phi: Phi, xs: Sequence[np.ndarray], i: int, k: tuple, h: float | None = None, shrink: float = 1.0
+) -> Derivative:
     """d phi / d xs[i][k] by central differences (4 evaluations of phi); the step follows
     the element's own magnitude unless ``h`` is given."""
     x0 = float(xs[i][k])
-    h = step(abs(x0)) if h is None else h
+    h = step(abs(x0), shrink) if h is None else h
     at = _setter(phi, xs, i, k)
     parts = []
     for s in (h, h / 2):
@@ -178,7 +203,7 @@ def element(phi: Phi, xs: Sequence[np.ndarray], i: int, k: tuple, h: float | Non
 
 
 def refined_element(
-    phi: Phi, xs: Sequence[np.ndarray], i: int, k: tuple, first: Derivative
+    phi: Phi, xs: Sequence[np.ndarray], i: int, k: tuple, first: Derivative, shrink: float = 1.0
 ) -> tuple[Derivative, float] | None:
     """A better estimate than ``first`` (at the default step) and its step, from a ladder of
     ever smaller steps (each LADDER times smaller than the last), and from a short ladder at
@@ -192,7 +217,7 @@ def refined_element(
     one with the smallest error estimate wins. The ladder stops STALL rungs after the last
     improvement, or after LOST rungs without any confirmed rung (a jump: None, ``first`` stays)."""
     x0 = float(xs[i][k])
-    best, best_h = None, step(abs(x0))
+    best, best_h = None, step(abs(x0), shrink)
 
     def walk(h: float, previous: Derivative, rungs: int, stall_limit: int) -> None:
         nonlocal best, best_h
@@ -228,11 +253,13 @@ def _one_side(diffs: list[tuple[float, float]]) -> tuple[float, float]:
         return value, abs(value - d2) + 2 * r2 + r1
 
 
-def one_sided_element(phi: Phi, xs: Sequence[np.ndarray], i: int, k: tuple, h: float | None = None) -> OneSided:
+def one_sided_element(
+    phi: Phi, xs: Sequence[np.ndarray], i: int, k: tuple, h: float | None = None, shrink: float = 1.0
+) -> OneSided:
     """Left and right derivatives of phi in element k of input i (5 evaluations of phi), with
     the element's default step or ``h`` (the step refined_element settled on)."""
     x0 = float(xs[i][k])
-    h = step(abs(x0)) if h is None else h
+    h = step(abs(x0), shrink) if h is None else h
     at = _setter(phi, xs, i, k)
     f0, s0 = at(x0)
     sides = []
@@ -248,9 +275,11 @@ def one_sided_element(phi: Phi, xs: Sequence[np.ndarray], i: int, k: tuple, h: f
     return OneSided(np.float64(left), np.float64(le), np.float64(right), np.float64(re))
 
 
-def one_sided_directional(phi: Phi, xs: Sequence[np.ndarray], ds: Sequence[np.ndarray]) -> OneSided:
+def one_sided_directional(
+    phi: Phi, xs: Sequence[np.ndarray], ds: Sequence[np.ndarray], shrink: float = 1.0
+) -> OneSided:
     """Left and right derivatives of phi along the direction ds (5 evaluations of phi)."""
-    h = step(_largest(xs))
+    h = step(largest(xs), shrink)
     f0, s0 = phi(list(xs))
     sides = []
     for sign in (-1.0, 1.0):
@@ -284,11 +313,13 @@ def _array_rounding(
 
 
 def directional_arrays(
-    fn: ArrayFn, xs: Sequence[np.ndarray], ds: Sequence[np.ndarray], n_terms: int = 1, noise: float = 0.0
-):
+    fn: ArrayFn, xs: Sequence[np.ndarray], ds: Sequence[np.ndarray], n_terms: int = 1, noise: float = 0.0,
+    h: float | None = None, shrink: float = 1.0,
+):  # fmt: skip
     """d/dt fn(x + t d) at t = 0 for an array-valued fn: central differences with
-    Richardson extrapolation, elementwise error estimates and the effective direction."""
-    h = step(_largest(xs))
+    Richardson extrapolation, elementwise error estimates and the effective direction
+    (step ``h``, by default one that follows the inputs' magnitude)."""
+    h = step(largest(xs), shrink) if h is None else h
     parts = []
     with np.errstate(all="ignore"):
         for s in (h, h / 2):
@@ -303,11 +334,50 @@ def directional_arrays(
     return ArrayDerivative(values, errors, [(4 * b - a) / 3 for a, b in zip(moved1, moved2)])
 
 
+def refined_arrays(
+    fn: ArrayFn, xs: Sequence[np.ndarray], ds: Sequence[np.ndarray], first: ArrayDerivative, idx: np.ndarray,
+    n_terms: int = 1, noise: float = 0.0, shrink: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """``refined_element`` for a directional derivative over arrays: better estimates than
+    ``first`` at the flat elements ``idx``, from a ladder of ever smaller steps along ``ds``
+    (each LADDER times smaller; a rung counts when the next one confirms it, the confirmed
+    rung with the smallest error wins). Values nan (errors inf) where no rung was confirmed.
+    The ladder stops where the inputs cannot resolve the step any more (the displacement
+    actually taken departs from ``ds`` by more than DIRECTION_TOL), so every estimate is
+    along the direction the analytic side was evaluated on."""
+    u = _flat(ds)
+    prev_v, prev_e = _flat(first.values)[idx], _flat(first.errors)[idx]
+    best_v, best_e = np.full(idx.size, np.nan), np.full(idx.size, np.inf)
+    if u.size == 0:
+        return best_v, best_e
+    stall = np.zeros(idx.size, int)
+    h = step(largest(xs), shrink)
+    for _ in range(RUNGS):
+        h /= LADDER
+        got = directional_arrays(fn, xs, ds, n_terms, noise, h=h)
+        with np.errstate(invalid="ignore"):
+            if not np.max(np.abs(_flat(got.directions) - u), initial=0.0) <= DIRECTION_TOL * np.max(np.abs(u)):
+                break
+            v, e = _flat(got.values)[idx], _flat(got.errors)[idx]
+            better = np.isfinite(prev_v) & (np.abs(prev_v - v) <= CONFIRM * (prev_e + e)) & (prev_e < best_e)
+        best_v[better], best_e[better] = prev_v[better], prev_e[better]
+        stall = np.where(better, 0, stall + 1)
+        if np.all(stall >= np.where(np.isfinite(best_v), STALL, LOST)):
+            break
+        prev_v, prev_e = v, e
+    return best_v, best_e
+
+
+def _flat(arrays: Sequence[np.ndarray]) -> np.ndarray:
+    return np.concatenate([np.ravel(np.asarray(a, dtype=np.float64)) for a in arrays]) if len(arrays) else np.zeros(0)
+
+
 def one_sided_arrays(
-    fn: ArrayFn, xs: Sequence[np.ndarray], ds: Sequence[np.ndarray], n_terms: int = 1, noise: float = 0.0
-) -> list:
+    fn: ArrayFn, xs: Sequence[np.ndarray], ds: Sequence[np.ndarray], n_terms: int = 1, noise: float = 0.0,
+    shrink: float = 1.0,
+) -> list:  # fmt: skip
     """Left and right derivatives of an array-valued fn along ds: one OneSided per array."""
-    h = step(_largest(xs))
+    h = step(largest(xs), shrink)
     with np.errstate(all="ignore"):
         f0 = fn(list(xs))
         sides = []
@@ -321,6 +391,53 @@ def one_sided_arrays(
             sides.append((values, [np.abs(v - b) + 2 * q + p for v, b, p, q in zip(values, a2, r1, r2)]))
     (left, le), (right, re) = sides
     return [OneSided(*parts) for parts in zip(left, le, right, re)]
+
+
+# -- nearby points (is an element coupled to a kink?) ------------------------------------
+
+NEARBY_SAMPLES = 16  # random points near a kink when its tied group is too large to enumerate
+NEARBY_ORDERS = 4  # tied groups up to this size are broken up in every order, on both sides
+NEARBY_SPAN = 64.0  # how far (in default steps) the kink is broken up; the estimates use 1/8 step
+
+
+def tied_group(x: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """Flat indices of ``seeds`` and of every element equal in value to one of them (a tie of
+    max, clamp's x == min == max): the elements a kink at ``seeds`` couples together."""
+    values = x[seeds]
+    return np.union1d(seeds, np.flatnonzero(np.isin(x, values[np.isfinite(values)])))
+
+
+def nearby_points(
+    rng: np.random.Generator, x: np.ndarray, group: np.ndarray, shrink: float | np.ndarray = 1.0
+) -> list[np.ndarray]:
+    """Points near x (flat) where the elements of ``group`` are moved apart by a few dozen
+    default steps: for a small group, one point per order of its elements, all moved up or
+    all down (ties and point kinks are then broken every way: a three-way clamp tie has one
+    order that leaves x between its bounds); for a larger group, NEARBY_SAMPLES random points."""
+    unit = CBRT_EPS * np.maximum(1.0, np.abs(x[group])) * NEARBY_SPAN * np.broadcast_to(shrink, x.shape)[group]
+    points = []
+    if group.size <= NEARBY_ORDERS:
+        for order in itertools.permutations(range(1, group.size + 1)):
+            for sign in (1.0, -1.0):
+                y = x.copy()
+                y[group] += sign * np.array(order) / group.size * unit
+                points.append(y)
+        return points
+    for _ in range(NEARBY_SAMPLES):
+        y = x.copy()
+        y[group] += rng.uniform(-1.0, 1.0, group.size) * unit
+        points.append(y)
+    return points
+
+
+def spread(values: list[np.ndarray], errors: list[np.ndarray]) -> OneSided:
+    """The smallest and largest of several derivative estimates, as a [L, R] interval."""
+    v, e = np.array(values), np.array(errors)
+    low, high = np.argmin(v, axis=0), np.argmax(v, axis=0)
+    take = np.take_along_axis
+    return OneSided(
+        take(v, low[None], 0)[0], take(e, low[None], 0)[0], take(v, high[None], 0)[0], take(e, high[None], 0)[0]
+    )
 
 
 # -- probes -------------------------------------------------------------------------------
@@ -337,5 +454,6 @@ def miss_probability(probes: int = PROBES) -> float:
     return 0.5**probes
 
 
-def use_full(xs: Sequence[np.ndarray]) -> bool:
-    return sum(x.size for x in xs) <= FULL_LIMIT
+def use_full(xs: Sequence[np.ndarray], limit: int = FULL_LIMIT) -> bool:
+    """Whether the full gradient is computed (up to ``limit`` input elements), else probes."""
+    return sum(x.size for x in xs) <= limit

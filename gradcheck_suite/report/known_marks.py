@@ -51,20 +51,22 @@ class KnownView:
     def mark(self, label: Hashable) -> str:
         """``entry N: reason`` for a covered row, "" for any other."""
         entry = self.entries.get(label)
-        return f"entry {entry.number}: {entry.reason}" if entry is not None else ""
+        return f"{entry.origin} {entry.number}: {entry.reason}" if entry is not None else ""
 
 
 def load(meta: dict, path: str | Path | None = None, *, warn: bool = True) -> KnownFile | None:
     """The file ``path`` names, else the one meta.json names; None when neither names one.
     A file that does not load gives a KnownFile with its error (and, with `warn`, a warning on stderr)."""
-    from gradcheck_suite.known import KnownFileError, load_known
+    from gradcheck_suite.known import TORCH_SOURCE, KnownFileError, load_known, torch_findings
 
     from_meta = path is None
     path = meta.get("known_file") if from_meta else path
+    shipped = torch_findings() if meta.get("torch_findings") else None  # the run applied torch's findings
     if not path or not isinstance(path, (str, Path)):
-        return None
+        return None if shipped is None else KnownFile(TORCH_SOURCE, shipped)
     try:
-        return KnownFile(str(path), load_known(path), from_meta=from_meta)
+        own = load_known(path)
+        return KnownFile(str(path), own if shipped is None else own + shipped, from_meta=from_meta)
     except (KnownFileError, OSError, ValueError) as exc:  # KnownFileError names the file; the others may not
         error = str(exc) if isinstance(exc, KnownFileError) else f"known-discrepancies file {path}: {exc}"
         if from_meta:

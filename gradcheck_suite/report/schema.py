@@ -19,6 +19,10 @@ META_KEYS: dict[str, tuple[str, str]] = {
     "interrupted": ("run", "true when the run was stopped (Ctrl-C, SIGTERM); the reports hold what completed"),
     "deterministic": ("run", "`--deterministic`: fixed run id and no timings, so results.csv is byte-identical"),
     "known_file": ("run", "--known: the known-discrepancies file failing rows were triaged against"),
+    "torch_findings": (
+        "run",
+        "the shipped file of torch's own known findings applied besides --known (null with --no-torch-findings)",
+    ),
     "known_failures": ("run", "failing rows the known-discrepancies file lists (they do not fail the run)"),
     "new_failures": ("run", "failing rows the known-discrepancies file does not list (they fail the run)"),
     "stale_known": (

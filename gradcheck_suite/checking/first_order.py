@@ -1,0 +1,162 @@
+"""Witnesses for the vector-Jacobian product checks (``vjp-torch``, ``vjp-fd``).
+
+v^T J of the engine and of torch, for the case's cotangent v, against the float64 gradient
+of phi = sum(v * f): every element for small inputs, Rademacher probes (narrowed down to
+the failing elements by bisection) for larger ones. The numbers come from an ``Estimator``
+(central differences of the engine's float64 forward, or the complex step through torch's
+complex128 forward for analytic ops); elements where a witness disagrees with them are
+estimated again along a ladder of smaller steps before anything is judged.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from gradcheck_suite.checking import tolerances
+from gradcheck_suite.checking.compare import compare, scores
+from gradcheck_suite.checking.estimators import Estimator, locate, output_of, trusted_complex
+from gradcheck_suite.checking.judge import Flat, Judgement, Witnesses
+from gradcheck_suite.checking.settings import Settings
+from gradcheck_suite.engines.protocol import Engine
+from gradcheck_suite.oracles import finite_diff
+from gradcheck_suite.strategies import Case
+
+MAX_REFINED = 256  # elements per check estimated again with smaller steps
+
+
+@dataclass
+class FirstOrder:
+    """The VJP check's witnesses, its estimator (for one-sided and nearby derivatives), what the
+    reference was (method and scope), and ``where(j, judgement)``: the location of element j."""
+
+    w: Witnesses
+    est: Estimator
+    method: str
+    where: Callable[[int, Judgement], dict]
+
+
+def vjp_witnesses(
+    engine: Engine, oracle: Engine, case: Case, wide: list[np.ndarray], v: np.ndarray, grads: tuple[list, list],
+    noise: list, n_terms: int, noise64: float, settings: Settings, shrinks: tuple[float, ...] = (),
+    grads64: list | None = None,
+) -> FirstOrder:  # fmt: skip
+    """``grads``: the engine's and torch's VJPs; ``noise``: torch's measured noise per gradient;
+    ``noise64``: the measured rounding of one float64 forward; ``shrinks``: per input, the
+    steps' narrowing for the measured condition; ``grads64``: torch's gradients computed in
+    float64, for a case in a lower precision (the noise probe's)."""
+    e_grads, t_grads = grads
+    flat = Flat([x.shape for x in wide], case_labels(case))
+    noise = noise or [None] * len(e_grads)
+    dtype = case.dtype
+    tol = flat.join([settings.widen(tolerances.budget(t, dtype, n_terms=n_terms, noise=tolerances.twice(n)), t)
+                     for t, n in zip(t_grads, noise)])  # fmt: skip
+    base = flat.join([settings.widen(tolerances.budget(t, dtype, n_terms=n_terms, noise=n), t)
+                      for t, n in zip(t_grads, noise)])  # fmt: skip
+    rng = np.random.default_rng(zlib.crc32(v.tobytes()))  # probes follow the (replayable) case
+    est = _estimator(engine, oracle, case, wide, v, n_terms, flat, rng, noise64, shrinks)
+    w = Witnesses(flat, flat.join(e_grads), flat.join(t_grads), tol, np.full(flat.size, np.nan), base)
+    w.wide = lower_precision(flat, dtype, grads64)
+    err, w.filled = np.full(flat.size, np.nan), np.zeros(flat.size, bool)
+    if finite_diff.use_full(wide, settings.full_limit):
+        est.fill(range(flat.size), w.ref, err, w.filled)
+        scope = "full gradient"
+    else:
+        _probe(est, w, err, base, rng, settings.probes)
+        p = finite_diff.miss_probability(settings.probes)
+        scope = f"{settings.probes} Rademacher probes (miss probability <= {p:.3g} per wrong element)"
+    w.ref_tol, w.ref_err = base + tolerances.FD_FACTOR * np.abs(err), err
+    _refine(est, w, err, base)
+
+    def where(j: int, verdict: Judgement) -> dict:
+        return _output_of(engine, case, wide, v, flat, j, verdict, est.shrink())
+
+    return FirstOrder(w, est, f"{est.method}; {scope}", where)
+
+
+def case_labels(case: Case) -> list[str]:
+    """How a case's inputs are named in records: its own labels (a module's parameter names),
+    else ``input 0``, ``input 1``, ..."""
+    labels = getattr(case, "labels", None)
+    return list(labels) if labels else [f"input {i}" for i in range(len(case.inputs))]
+
+
+def lower_precision(flat: Flat, dtype: str, high: list | None) -> np.ndarray | None:
+    """torch's float64 results (the noise probe's), for a case in a lower precision."""
+    if dtype == "float64" or not high or [np.shape(h) for h in high] != list(flat.shapes):
+        return None
+    return flat.join(high)
+
+
+def _refine(est: Estimator, w: Witnesses, err: np.ndarray, base: np.ndarray) -> None:
+    """Elements where the reference disagrees with engine or torch, or straddles a jump,
+    estimated again with smaller steps: a smooth function varying on a scale below the
+    default step must not pass for a kink (nor hide a bug behind a large error estimate)."""
+    with np.errstate(invalid="ignore"):
+        failing = (scores(w.engine, w.ref, w.ref_tol) > 1) | (scores(w.torch, w.ref, w.ref_tol) > 1)
+    idx = np.flatnonzero(w.known & (failing | w.erratic()))[:MAX_REFINED]
+    if idx.size:
+        est.refine(idx, w.ref, err)
+        w.ref_tol, w.ref_err = base + tolerances.FD_FACTOR * np.abs(err), err
+
+
+def _estimator(engine, oracle, case, wide, v, n_terms, flat, rng, noise64: float, shrinks: tuple) -> Estimator:
+    # phi's rounding scale: its summands, and the measured noise of the forward (in float64
+    # units: intermediates larger than the output round at their own scale)
+    hidden = float(np.sum(np.abs(v))) * noise64 / finite_diff.EPS64
+
+    def phi(xs):
+        with np.errstate(all="ignore"):
+            terms = v * engine.evaluate(case.op, xs, case.kwargs)
+            return float(np.sum(terms)), float(np.sum(np.abs(terms))) + hidden
+
+    est = Estimator(phi, wide, flat, n_terms=n_terms, shrinks=tuple(shrinks))
+    if case.op.analytic and flat.size:
+        est = trusted_complex(est, lambda xs: oracle.evaluate(case.op, xs, case.kwargs), v, rng)
+    return est
+
+
+def _probe(est: Estimator, w: Witnesses, err: np.ndarray, base: np.ndarray, rng, probes: int) -> None:
+    """Probe checks for large inputs; failing probes are narrowed to elements, and the
+    numerical reference is also computed wherever engine and torch disagree."""
+
+    def score_of(values):
+        return lambda idx: scores(values[idx], w.ref[idx], base[idx] + tolerances.FD_FACTOR * np.abs(err[idx]))
+
+    for p in range(probes):
+        d = finite_diff.rademacher(rng, (w.flat.size,))
+        got = est.along(d)
+        measured = w.flat.join(got.directions)
+        tol = tolerances.probe([base], [d], got.error)
+        for values, failures in ((w.engine, w.probes_e), (w.torch, w.probes_t)):
+            with np.errstate(invalid="ignore", over="ignore"):
+                dot = float(np.sum(values * measured))
+            cmp = compare(np.array(dot), np.array(got.value), tol)
+            if not cmp.ok and not locate(est, values, base, d, w.ref, err, w.filled, score_of(values)):
+                failures.append((f"probe {p}", cmp))
+    est.fill(np.flatnonzero(scores(w.engine, w.torch, w.tol_et) > 1)[:1024], w.ref, err, w.filled)
+
+
+def _output_of(engine, case, wide, v, flat, j, verdict: Judgement, shrink: float = 1.0) -> dict:
+    """Input and element of flat index j, and the output element whose Jacobian entry is wrong."""
+    i, k = flat.locate(j)
+    where = {"input": i, "element": list(k)}
+    if verdict.ref_verdict[0] not in ("engine-bug", "non-finite") or v.size <= 1:
+        return where | ({"output": [0] * v.ndim} if v.size == 1 else {})
+    d = [np.zeros(x.shape) for x in wide]
+    d[i][k] = 1.0
+    column = finite_diff.directional_arrays(
+        lambda xs: [engine.evaluate(case.op, xs, case.kwargs)], wide, d, shrink=shrink
+    ).values[0]  # fmt: skip
+
+    def engine_at(u):
+        return float(engine.vjp_at(case.op, case.inputs, case.kwargs, u)[i][k])
+
+    found = output_of(engine_at, column, v)
+    if found:
+        o, e_entry, f_entry = found
+        where |= {"output": list(o), "engine_jacobian": e_entry, "reference_jacobian": f_entry}
+    return where
