@@ -48,8 +48,9 @@ def _verdict(check) -> tuple[bool, str]:
 
 def judge(entry, seed: int, dtype) -> dict:
     """Both checkers on one entry at one seed."""
-    import gradcheck_suite as gs
     import torch
+
+    import gradcheck_suite as gs
 
     inputs = entry.make(seed, dtype)
     start = time.perf_counter()
@@ -87,8 +88,9 @@ def misses(mutants, seeds: int) -> list[dict]:
 def cost(repeats: int) -> list[dict]:
     """ms per call (the least disturbed of ``repeats``) on sin(tanh(x @ w).sum(-1)) and on the
     corpus's softplus with beta, at each size."""
-    import gradcheck_suite as gs
     import torch
+
+    import gradcheck_suite as gs
 
     def timed(call) -> float:
         call()

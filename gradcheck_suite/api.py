@@ -20,6 +20,7 @@ Two kinds of ``fn``:
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +29,7 @@ from gradcheck_suite.checking.settings import Settings
 from gradcheck_suite.oracles import finite_diff
 from gradcheck_suite.result import LEGEND, GradcheckError, GradcheckResult
 
+FAST_PROBES = 2  # fast_mode: two probes (miss probability <= 1/4 per wrong element) instead of four
 TORCH_ONLY = ("check_undefined_grad", "check_grad_dtypes", "check_batched_grad", "check_batched_forward_grad")
 
 
@@ -82,8 +84,9 @@ def gradcheck(
     check_forward_ad, check_backward_ad : bool, default False, True
         Check forward mode (J u), backward mode (v^T J).
     fast_mode : bool, default False
-        Random probes for the gradient whatever the input size (else the full gradient up to 64
-        input elements).
+        Two random probes for the gradient whatever the input size (miss probability <= 1/4 per
+        wrong element, said in the row); by default the full gradient up to 64 input elements
+        and four probes above (<= 1/16).
     masked : bool, optional
         Accepted for torch's signature: sparse inputs are not supported, so it changes nothing.
 
@@ -125,10 +128,7 @@ def check(fn: Callable[..., Any], inputs: Any, *, per_input: bool = True, **opti
     seed = _seed(o["seed"])
     if not (o["check_forward_ad"] or o["check_backward_ad"]):
         raise ValueError("gradcheck: check_forward_ad and check_backward_ad are both off: nothing to check")
-    settings = Settings(
-        full_limit=0 if o["fast_mode"] else finite_diff.FULL_LIMIT, step=o["eps"], atol=o["atol"] or 0.0,
-        rtol=o["rtol"] or 0.0, nondet_tol=o["nondet_tol"],
-    )  # fmt: skip
+    settings = _settings(o)
     if _is_torch(inputs):
         return _torch_code(fn, inputs, settings, o, seed)
     set_torch_only = [k for k in TORCH_ONLY if o[k] != _DEFAULTS[k]]
@@ -207,11 +207,17 @@ def _check_torch(fn, inputs, options: dict, labels: list[str], name: str = "grad
     if unknown:
         raise TypeError(f"got unexpected keyword argument(s) {', '.join(unknown)}")
     o = {**_DEFAULTS, **options}
-    settings = Settings(
-        full_limit=0 if o["fast_mode"] else finite_diff.FULL_LIMIT, step=o["eps"], atol=o["atol"] or 0.0,
-        rtol=o["rtol"] or 0.0, nondet_tol=o["nondet_tol"],
+    return _torch_code(fn, inputs, _settings(o), o, _seed(o["seed"]), labels, name)
+
+
+def _settings(o: dict) -> Settings:
+    """The checker's settings from gradcheck's keyword arguments. fast_mode: probes at any
+    size, and FAST_PROBES of them (each misses a wrong element with probability <= 1/2)."""
+    fast = o["fast_mode"]
+    return Settings(
+        probes=FAST_PROBES if fast else finite_diff.PROBES, full_limit=0 if fast else finite_diff.FULL_LIMIT,
+        step=o["eps"], atol=o["atol"] or 0.0, rtol=o["rtol"] or 0.0, nondet_tol=o["nondet_tol"],
     )  # fmt: skip
-    return _torch_code(fn, inputs, settings, o, _seed(o["seed"]), labels, name)
 
 
 def _torch_code(fn, inputs, settings: Settings, o: dict, seed: int, labels=None, name="gradcheck") -> GradcheckResult:
@@ -226,6 +232,7 @@ def _torch_code(fn, inputs, settings: Settings, o: dict, seed: int, labels=None,
         batched_grad=o["check_batched_grad"], batched_forward=o["check_batched_forward_grad"],
         masked=bool(o["masked"]),
     )  # fmt: skip
+    settings = dataclasses.replace(settings, raise_fails=True)  # the code under test must run
     options = Options(settings, contracts, o["check_backward_ad"], o["check_forward_ad"], seed)
     return check_torch_code(fn, _as_tuple(inputs), options, labels, name)
 

@@ -14,9 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from gradcheck_suite.checking import verdicts
 from gradcheck_suite.records import Record
 
-LEGEND = "e: engine, torch: torch.autograd, fd: finite differences in float64"
+LEGEND = "computed: by the engine; torch: by torch.autograd; expected, fd: by float64 finite differences; e: engine"
+SAME_CODE_LEGEND = "computed: by your code's backward (torch.autograd); expected: by float64 finite differences"
 # which failing row explains a failure best: one with the numerical reference's value first
 PRIORITY = ("vjp-fd", "jvp-fd", "hvp-fd", "vjp-torch", "jvp-torch", "hvp-torch", "forward")
 
@@ -106,8 +108,8 @@ class GradcheckResult:
             named = ", ".join(self._label(i) for i in culprits) if culprits else "none alone (only jointly)"
             lines.append(f"  varying one input at a time, the gradient is wrong for: {named}")
         if self.script_path:
-            lines.append(f"  replay: python {self.script_path}")
-        lines.append(f"  ({LEGEND})")
+            lines.append(f"  replay: python {_shown(self.script_path)}")
+        lines.append(f"  ({SAME_CODE_LEGEND if self.witnesses == verdicts.SAME_CODE else LEGEND})")
         return "\n".join(lines)
 
     def _label(self, i: int) -> str:
@@ -127,22 +129,22 @@ class GradcheckResult:
             what = "forward-mode derivative (J u)"
         lines = [f"gradcheck failed: the {what} of {place} is wrong (verdict {first.verdict}, check {first.check})"]
         values = []
-        if _finite_or_inf(where.get("computed")):
+        if "computed" in where:
             values.append(f"computed {where['computed']:.9g}")
         if _finite_or_inf(where.get("expected")):
             error = where.get("error_estimate")
             estimate = f", error estimate {error:.2g}" if _finite_or_inf(error) else ""
             values.append(f"expected {where['expected']:.9g} (finite differences in float64{estimate})")
-        if first.check.endswith("-torch") and _finite_or_inf(where.get("torch")):
+        if first.witnesses != verdicts.SAME_CODE and "torch" in where:
             values.append(f"torch {where['torch']:.9g}")
-        if values:
-            lines.append("  " + ", ".join(values))
+        lines.append("  " + ", ".join(values) if values else f"  {first.detail}")
         if "engine_jacobian" in where and "output" in where:
             lines.append(
                 f"  the Jacobian entry for {self._output_name(where['output'])}: computed "
                 f"{where['engine_jacobian']:.9g}, expected {where['reference_jacobian']:.9g}"
             )
-        lines.append(f"  {first.detail}")
+        if "kink at" in first.detail:
+            lines.append("  " + first.detail[first.detail.index("kink at") :])
         return lines
 
     def _output_name(self, index: list[int]) -> str:
@@ -156,6 +158,14 @@ class GradcheckResult:
             return ""
         tf32 = ", TF32 off during the check" if s.get("tf32_matmul") is False else ""
         return f", device {s.get('device', 'cpu')}{tf32}"
+
+
+def _shown(path: str) -> str:
+    """A path as a user types it: relative to the working directory when it lies inside it."""
+    import os
+
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
 
 
 def _finite_or_inf(value: Any) -> bool:

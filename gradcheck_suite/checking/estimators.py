@@ -61,6 +61,13 @@ class Estimator:
             return complex_step.directional(self.complex_fn, self.v, self.xs, ds, self.n_terms)
         return fd.directional(self.phi, self.xs, ds, self.shrink())
 
+    def along_precise(self, d_flat: np.ndarray) -> fd.Derivative:
+        """``along`` to a higher order (finite_diff.precise_directional; the complex step is
+        precise already): for a probe that the default estimate leaves in the noise band."""
+        if self.complex_fn is not None:
+            return self.along(d_flat)
+        return fd.precise_directional(self.phi, self.xs, self.flat.split(d_flat), self.shrink())
+
     def one_sided(self, idx: np.ndarray) -> fd.OneSided:
         parts = []
         for j in idx:
@@ -106,6 +113,20 @@ class Estimator:
                 (best, h), j = refined, int(j)
                 ref[j], err[j], self.steps[j] = best.value, best.error, h
 
+    def precise(self, idx, ref: np.ndarray, err: np.ndarray) -> None:
+        """Higher-order estimates (finite_diff.precise_element) at flat indices ``idx``, kept
+        where their error estimate is smaller and they confirm the estimate they replace (a
+        jump between the two step sizes would make both look confident and disagree). The
+        complex step is precise already."""
+        if self.complex_fn is not None:
+            return
+        for j in idx:
+            i, k = self.flat.locate(int(j))
+            d = fd.precise_element(self.phi, self.xs, i, k, self.shrink(i))
+            first = fd.Derivative(float(ref[j]), float(err[j]))
+            if np.isfinite(d.value) and d.error < err[j] and fd.agree(first, d):
+                ref[j], err[j] = d.value, d.error
+
     def fill(self, idx, ref: np.ndarray, err: np.ndarray, filled: np.ndarray) -> None:
         """Per-element estimates at flat indices ``idx`` not yet computed."""
         for j in idx:
@@ -118,8 +139,10 @@ _SIDES = ("left", "left_error", "right", "right_error")
 
 
 def trusted_complex(est: Estimator, complex_fn: complex_step.ComplexFn, v: np.ndarray, rng) -> Estimator:
-    """``est`` switched to the complex step if it agrees with central differences along one probe."""
-    d = fd.rademacher(rng, (est.flat.size,))
+    """``est`` switched to the complex step if it agrees with central differences along one
+    direction. A Gaussian one: with +-1 entries, a non-holomorphic part of a function of x - y
+    (a Huber loss's |x - y|) cancels out of the direction whenever x and y draw the same sign."""
+    d = rng.standard_normal(est.flat.size)
     try:
         central = fd.directional(est.phi, est.xs, est.flat.split(d), est.shrink())
         cs = complex_step.directional(complex_fn, v, est.xs, central.directions, est.n_terms)

@@ -103,12 +103,21 @@ class Witnesses:
 
     def erratic(self) -> np.ndarray:
         """Where the reference straddles a jump (see ERRATIC)."""
+        out = np.zeros(self.flat.size, bool)
         if self.ref_err is None:
-            return np.zeros(self.flat.size, bool)
+            return out
         finite = np.abs(self.torch[np.isfinite(self.torch)])
         floor = JUMP_FLOOR * (1.0 + (float(finite.max()) if finite.size else 0.0))
+        idx = self.known_index
         with np.errstate(invalid="ignore"):
-            return self.known & (self.ref_err > ERRATIC * np.abs(self.ref)) & (self.ref_err > floor)
+            err = self.ref_err[idx]
+            out[idx] = (err > ERRATIC * np.abs(self.ref[idx])) & (err > floor)
+        return out
+
+    @property
+    def known_index(self) -> np.ndarray | slice:
+        """The flat indices where the reference was computed (a slice when it is everywhere)."""
+        return slice(None) if self.filled is None else np.flatnonzero(self.filled)
 
 
 @dataclass
@@ -135,19 +144,18 @@ def judge(
     w: Witnesses, one_sided: Callable[[np.ndarray], OneSided], stage: str,
     along: Callable[[np.ndarray], OneSided] | None = None, *, independent: bool = True,
     nearby: Callable[[np.ndarray, np.ndarray], OneSided] | None = None, declared: Declared | None = None,
-    tied: bool = False,
+    tied: Callable[[], bool] | None = None,
 ) -> Judgement:  # fmt: skip
     """The verdicts of the torch record and the reference record of one check; ``along(d)``
     gives the one-sided derivatives along a flat direction d, for the joint kink rule;
     ``nearby(candidates, kinks)`` the spread of the candidates' derivatives at points near
-    the kinks (asked where a kink was found, or where inputs ``tied``: equal elements);
+    the kinks (asked where a kink was found, or where ``tied()``: equal input elements);
     ``independent`` False: engine and torch are one witness (verdicts.py)."""
     everywhere = np.ones(w.flat.size, bool)
     known = w.known
     tol_et = w.tol_et
     s_et = scores(w.engine, w.torch, tol_et)
-    with np.errstate(invalid="ignore"):
-        s_ef = np.where(known, scores(w.engine, w.ref, w.ref_tol), 0.0)
+    s_ef = known_scores(w.engine, w)
     jump = w.erratic()
     failing = (s_et > 1) | (s_ef > 1) | jump
     at_value = _at_declared(w, declared, s_ef > 1)
@@ -159,8 +167,10 @@ def judge(
     if idx.size:
         sides = one_sided(idx)
         kink[idx] = sides.kink() | jump[idx]
-        if nearby is not None and (kink.any() or tied):
+        if nearby is not None and (kink.any() or (tied is not None and tied())):
             _couple(w, nearby, idx, sides, kink, s_et, s_ef, independent)
+            if not independent:
+                _widen(w, nearby, idx, sides, kink & ~jump)
     smooth = ~kink & ~at_value & ~ranged
 
     e_t, e_t_at = compare_at(w.engine, w.torch, tol_et, everywhere)
@@ -229,12 +239,42 @@ def _out_of_range(w: Witnesses, rejected: np.ndarray) -> np.ndarray:
     return rejected & alike & np.isfinite(w.wide) & np.isfinite(w.ref)
 
 
+def _widen(w: Witnesses, nearby, idx: np.ndarray, sides: OneSided, kink: np.ndarray) -> None:
+    """One witness (torch code): kink elements whose value lies outside their one-sided
+    derivatives get the derivatives at nearby points added to [L, R] (in place). An element
+    tied in several overlapping windows of a max pool may take some windows' gradients and
+    not others': a limiting gradient of the pieces around the tie, not between L and R."""
+    pos = np.flatnonzero(kink[idx] & sides.defined() & ~sides.between(w.engine[idx], w.tol[idx]))[:MAX_COUPLED]
+    if pos.size == 0:
+        return
+    spread = nearby(idx[pos], np.flatnonzero(kink))
+    ok = spread.defined()
+    for low, high in (("left", "left_error"), ("right", "right_error")):
+        values, errors = np.asarray(getattr(sides, low)), np.asarray(getattr(sides, high))
+        pick = np.minimum if low == "left" else np.maximum
+        lo_hi = np.where(ok, pick(values[pos], pick(spread.left, spread.right)), values[pos])
+        errors[pos] = np.where(
+            ok, np.maximum(errors[pos], np.maximum(spread.left_error, spread.right_error)), errors[pos]
+        )
+        values[pos] = lo_hi
+
+
 def _at_declared(w: Witnesses, declared: Declared | None, rejected: np.ndarray) -> np.ndarray:
     """Rejected elements where both engine and torch give the op's declared value."""
     if declared is None or not declared.mask.any():
         return np.zeros(w.flat.size, bool)
     value = np.full(w.flat.size, declared.value)
     return declared.mask & rejected & (scores(w.engine, value, w.tol) <= 1) & (scores(w.torch, value, w.tol) <= 1)
+
+
+def known_scores(values: np.ndarray, w: Witnesses) -> np.ndarray:
+    """scores(values, reference) where the reference is known, 0 elsewhere (probes compute it
+    at a few located elements only: no work on the rest)."""
+    out = np.zeros(w.flat.size)
+    idx = w.known_index
+    with np.errstate(invalid="ignore"):
+        out[idx] = scores(values[idx], w.ref[idx], w.ref_tol[idx])
+    return out
 
 
 def _joint(w: Witnesses, along: Callable[[np.ndarray], OneSided], j: np.ndarray, independent: bool = True) -> str:

@@ -24,6 +24,8 @@ class Settings:
       passes even where the error budget is tighter (the budget is never narrowed).
     - ``nondet_tol``: when engine and torch are one witness (the code under test runs on
       torch), how far two runs of the same code on the same inputs may differ (torch's meaning).
+    - ``raise_fails``: code that raises on both sides fails (a user's code must run); by
+      default both raising alike passes (torch defines the op to raise there).
     """
 
     probes: int = finite_diff.PROBES
@@ -32,6 +34,7 @@ class Settings:
     atol: float = 0.0
     rtol: float = 0.0
     nondet_tol: float = 0.0
+    raise_fails: bool = False
 
     def __post_init__(self) -> None:
         if self.probes < 1:

@@ -291,10 +291,17 @@ def kink_fd(k: Kinks, stage: str = "vjp", independent: bool = True) -> Verdict:
     )
 
 
-def errors(engine_error: BaseException | None, torch_error: BaseException | None, stage: str) -> Verdict:
-    """When at least one side raised during ``stage`` (forward, backward, jvp, hvp)."""
+def errors(
+    engine_error: BaseException | None, torch_error: BaseException | None, stage: str, both_pass: bool = True
+) -> Verdict:
+    """When at least one side raised during ``stage`` (forward, backward, jvp, hvp).
+    ``both_pass`` False: code that must run (a user's torch code) raising is a failure."""
     if engine_error is not None and torch_error is not None:
-        return "pass", f"{stage}: both engine and torch raised"
+        if both_pass:
+            return "pass", f"{stage}: both engine and torch raised"
+        if isinstance(engine_error, NotImplementedError):
+            return "unsupported", f"{stage}: the code does not implement this (NotImplementedError)"
+        return "engine-bug", f"{stage}: the code raised"
     if engine_error is not None:
         if isinstance(engine_error, NotImplementedError):
             return "unsupported", f"{stage}: the engine does not implement this (NotImplementedError)"

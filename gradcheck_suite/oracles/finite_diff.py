@@ -48,6 +48,7 @@ PROBES = 4  # Rademacher probes for larger inputs
 KINK_FACTOR = 4.0  # left and right derivatives must differ by this many error estimates
 CONFIRM = 2.0  # neighbouring rungs of the step ladder agree within this many error estimates
 LADDER, RUNGS, STALL, LOST = 8.0, 40, 4, 14  # step refinement: ratio of rungs, most rungs, rungs without gain
+PRECISE_STEPS = 64.0  # precise_element's largest step, in default steps (~4e-4 |x|)
 DIRECTION_TOL = 2.0**-40  # a ladder rung whose displacement departs from the direction by more is unusable
 CONDITION_FREE = 16.0  # measured conditions up to this leave the default step alone (shrink_for)
 MIN_SHRINK = 2.0**-26  # no step below ~1e-13 |x|: the displacement itself would be a few dozen ulps
@@ -150,12 +151,33 @@ def directional(phi: Phi, xs: Sequence[np.ndarray], ds: Sequence[np.ndarray], sh
     for s in (h, h / 2):
         plus, minus = _moved(xs, ds, s), _moved(xs, ds, -s)
         (p, sp), (m, sm) = phi(plus), phi(minus)
-        moved = [(a - b) / (2 * s) for a, b in zip(plus, minus)]  # exact differences of close floats
-        parts.append(((p - m) / (2 * s), _rounding((sp, sm), 2 * s), moved))
-    (d1, r1, moved1), (d2, r2, moved2) = parts
+        moved = [a - b for a, b in zip(plus, minus)]  # exact differences of close floats
+        parts.append(((p - m) / (2 * s), _rounding((sp, sm), 2 * s), moved, 2 * s))
+    (d1, r1, moved1, w1), (d2, r2, moved2, w2) = parts
     result = _combine(d1, r1, d2, r2)
-    result.directions = [(4 * b - a) / 3 for a, b in zip(moved1, moved2)]
+    # Richardson's weights on the displacements actually taken: (4 (m2 / w2) - m1 / w1) / 3
+    result.directions = [b * (4 / (3 * w2)) - a * (1 / (3 * w1)) for a, b in zip(moved1, moved2)]
     return result
+
+
+def precise_directional(phi: Phi, xs: Sequence[np.ndarray], ds: Sequence[np.ndarray], shrink: float = 1.0):
+    """``directional`` to a higher order (6 evaluations of phi): steps H, H/2, H/4 with H =
+    PRECISE_STEPS default steps and two levels of Richardson (see precise_element), with the
+    displacement actually taken, combined alike."""
+    h = step(largest(xs), shrink) * PRECISE_STEPS
+    diffs, roundings, moves = [], [], []
+    for s in (h, h / 2, h / 4):
+        plus, minus = _moved(xs, ds, s), _moved(xs, ds, -s)
+        (p, sp), (m, sm) = phi(plus), phi(minus)
+        diffs.append((p - m) / (2 * s))
+        roundings.append(_rounding((sp, sm), 2 * s))
+        moves.append([(a - b) / (2 * s) for a, b in zip(plus, minus)])
+    with np.errstate(invalid="ignore", over="ignore"):
+        r1, r2 = (4 * diffs[1] - diffs[0]) / 3, (4 * diffs[2] - diffs[1]) / 3
+        value = (16 * r2 - r1) / 15
+        rounding = (16 * (4 * roundings[2] + roundings[1]) + 4 * roundings[1] + roundings[0]) / 45
+    directions = [(16 * (4 * c - b) - (4 * b - a)) / 45 for a, b, c in zip(*moves)]
+    return Derivative(value, abs(value - r2) + rounding, directions)
 
 
 def gradient(phi: Phi, xs: Sequence[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -202,6 +224,29 @@ def element(
     return _combine(d1, r1, d2, r2)
 
 
+def precise_element(phi: Phi, xs: Sequence[np.ndarray], i: int, k: tuple, shrink: float = 1.0) -> Derivative:
+    """d phi / d xs[i][k] to a higher order (6 evaluations of phi): central differences at the
+    steps H, H/2, H/4 with H = PRECISE_STEPS default steps, combined by two levels of Richardson
+    extrapolation (the error falls like H^6); the error estimate is the last level's change plus
+    the rounding of the smallest step. The larger steps cut the rounding error that dominates
+    where phi sums many terms larger than its derivative (a log_softmax's), so a small error
+    that the default estimate only suspects (the noise band) is judged for what it is."""
+    x0 = float(xs[i][k])
+    h = step(abs(x0), shrink) * PRECISE_STEPS
+    at = _setter(phi, xs, i, k)
+    diffs, roundings = [], []
+    for s in (h, h / 2, h / 4):
+        up, down = x0 + s, x0 - s
+        (p, sp), (m, sm) = at(up), at(down)
+        diffs.append((p - m) / (up - down))
+        roundings.append(_rounding((sp, sm), up - down))
+    with np.errstate(invalid="ignore", over="ignore"):
+        r1, r2 = (4 * diffs[1] - diffs[0]) / 3, (4 * diffs[2] - diffs[1]) / 3
+        value = (16 * r2 - r1) / 15
+        rounding = (16 * (4 * roundings[2] + roundings[1]) + 4 * roundings[1] + roundings[0]) / 45
+        return Derivative(value, abs(value - r2) + rounding)
+
+
 def refined_element(
     phi: Phi, xs: Sequence[np.ndarray], i: int, k: tuple, first: Derivative, shrink: float = 1.0
 ) -> tuple[Derivative, float] | None:
@@ -226,7 +271,7 @@ def refined_element(
             if x0 + h / (2 * LADDER) == x0 or stall >= (stall_limit if best else LOST):
                 return
             d = element(phi, xs, i, k, h / LADDER)
-            if _agree(previous, d) and (best is None or previous.error < best.error):
+            if agree(previous, d) and (best is None or previous.error < best.error):
                 best, best_h, stall = previous, h, 0
             else:
                 stall += 1
@@ -239,7 +284,7 @@ def refined_element(
     return None if best is None else (best, best_h)
 
 
-def _agree(a: Derivative, b: Derivative) -> bool:
+def agree(a: Derivative, b: Derivative) -> bool:
     """Two estimates at neighbouring steps that agree within their error estimates."""
     with np.errstate(invalid="ignore", over="ignore"):
         return bool(np.isfinite(a.value) and abs(a.value - b.value) <= CONFIRM * (a.error + b.error))
@@ -413,15 +458,20 @@ def nearby_points(
     """Points near x (flat) where the elements of ``group`` are moved apart by a few dozen
     default steps: for a small group, one point per order of its elements, all moved up or
     all down (ties and point kinks are then broken every way: a three-way clamp tie has one
-    order that leaves x between its bounds); for a larger group, NEARBY_SAMPLES random points."""
+    order that leaves x between its bounds); for a larger group, the orders in which earlier
+    elements are larger and in which later ones are (the "first/last of a tie wins" rules of
+    max and max pooling), up and down, and NEARBY_SAMPLES random points."""
     unit = CBRT_EPS * np.maximum(1.0, np.abs(x[group])) * NEARBY_SPAN * np.broadcast_to(shrink, x.shape)[group]
+    small = group.size <= NEARBY_ORDERS
+    orders = itertools.permutations(range(1, group.size + 1)) if small else (
+        np.arange(group.size, 0, -1), np.arange(1, group.size + 1))  # fmt: skip
     points = []
-    if group.size <= NEARBY_ORDERS:
-        for order in itertools.permutations(range(1, group.size + 1)):
-            for sign in (1.0, -1.0):
-                y = x.copy()
-                y[group] += sign * np.array(order) / group.size * unit
-                points.append(y)
+    for order in orders:
+        for sign in (1.0, -1.0):
+            y = x.copy()
+            y[group] += sign * np.asarray(order) / group.size * unit
+            points.append(y)
+    if small:
         return points
     for _ in range(NEARBY_SAMPLES):
         y = x.copy()

@@ -48,10 +48,11 @@ class Contracts:
 def contract_records(code: TorchCode, wanted: Contracts, make: MakeRecord, seed: int) -> list:
     """The contract rows for ``code`` at its inputs (in their own dtype and device)."""
     rows = []
+    graph = _inputs(code) if wanted.zero_grad or wanted.undefined_grad else None  # one forward for these
     if wanted.zero_grad:
-        rows += _zero_and_attributes(code, wanted, make, seed)
+        rows += _zero_and_attributes(code, graph, wanted, make, seed)
     if wanted.undefined_grad:
-        rows.append(_undefined(code, make))
+        rows.append(_undefined(code, graph, make))
     if wanted.batched_grad:
         rows.append(_batched(code, make, seed))
     if wanted.batched_forward:
@@ -73,9 +74,9 @@ def _random(code: TorchCode, seed: int, salt: bytes, outs) -> list:
     return [code.torch.from_numpy(rng.standard_normal(tuple(o.shape))).to(dtype=o.dtype, device=o.device) for o in outs]
 
 
-def _zero_and_attributes(code: TorchCode, wanted: Contracts, make: MakeRecord, seed: int) -> list:
+def _zero_and_attributes(code: TorchCode, graph: tuple, wanted: Contracts, make: MakeRecord, seed: int) -> list:
     torch = code.torch
-    inputs, outs = _inputs(code)
+    inputs, outs = graph
     diff = _differentiable(outs)
     if not diff:
         why = "no output requires grad (the numerical reference checks that nothing depends on the inputs)"
@@ -83,7 +84,8 @@ def _zero_and_attributes(code: TorchCode, wanted: Contracts, make: MakeRecord, s
     try:
         zero = torch.autograd.grad(diff, inputs, [torch.zeros_like(o) for o in diff], allow_unused=True,
                                    retain_graph=True)  # fmt: skip
-        some = torch.autograd.grad(diff, inputs, _random(code, seed, b"attributes", diff), allow_unused=True)
+        some = torch.autograd.grad(diff, inputs, _random(code, seed, b"attributes", diff), allow_unused=True,
+                                   retain_graph=True)  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - the VJP rows report a backward that raises
         detail = f"{type(exc).__name__}: {exc}"
         return [make("zero-grad", ("unsupported", "zero-grad: backward raised (see vjp-torch)"), detail)]
@@ -123,18 +125,18 @@ def _zero_and_attributes(code: TorchCode, wanted: Contracts, make: MakeRecord, s
     return rows
 
 
-def _undefined(code: TorchCode, make: MakeRecord) -> object:
+def _undefined(code: TorchCode, graph: tuple, make: MakeRecord) -> object:
     """torch's check: backward must accept undefined output gradients and give undefined or
-    zero input gradients; with several outputs, also one undefined at a time."""
+    zero input gradients; with several outputs, also one undefined at a time (each on the
+    same graph, kept for the next)."""
     torch = code.torch
     undefined = getattr(getattr(torch._C, "_functions", None), "UndefinedGrad", None)
     if undefined is None:
         return make("undefined-grad", ("unsupported", "undefined-grad: this torch has no UndefinedGrad"), "")
-    _, outs = _inputs(code)
-    count = len(_differentiable(outs))
+    count = len(code.outputs or ())  # floating outputs; those that do not require grad are skipped below
     plans = [None] + (list(range(count)) if count > 1 else [])  # None: every output undefined
+    inputs, outs = graph
     for which in plans:
-        inputs, outs = _inputs(code)
         diff = _differentiable(outs)
         if not diff:
             return make("undefined-grad", ("pass", "undefined-grad: no output requires grad"), "")
@@ -142,7 +144,7 @@ def _undefined(code: TorchCode, make: MakeRecord) -> object:
         cotangents = [torch.zeros_like(o) for o in checked]
         what = "every output gradient undefined" if which is None else f"the gradient of output {which} undefined"
         try:
-            grads = torch.autograd.grad(checked, inputs, cotangents, allow_unused=True)
+            grads = torch.autograd.grad(checked, inputs, cotangents, allow_unused=True, retain_graph=True)
         except RuntimeError as exc:
             return make(
                 "undefined-grad", ("engine-bug", f"undefined-grad: backward raised with {what}"),

@@ -43,6 +43,7 @@ class TorchCode(Engine):
 
     name = "torch"
     independent_of_torch = False
+    retains_graph = True  # vjp may run twice on one forward's graph (the reentrancy check)
 
     def __init__(self, fn: Callable[..., Any], args: Sequence[Any], labels: Sequence[str] | None = None) -> None:
         import torch
@@ -65,6 +66,8 @@ class TorchCode(Engine):
         self.devices = [self.args[i].device for i in self.positions]
         self.dtype = "float32" if any(self.args[i].dtype == torch.float32 for i in self.positions) else "float64"
         self.arrays = [self.args[i].detach().cpu().numpy().copy() for i in self.positions]
+        self._own = np.dtype(self.dtype)
+        self._on_cpu = all(d.type == "cpu" for d in self.devices)
         self.outputs: list[Output] | None = None  # fixed by the first call
 
     # -- calling fn --------------------------------------------------------------------------
@@ -93,14 +96,15 @@ class TorchCode(Engine):
         """Each array as a tensor on its input's device."""
         out = []
         for a, device in zip(arrays, self.devices):
-            t = self.torch.from_numpy(np.array(a, copy=True)).to(device)
+            t = self.torch.from_numpy(np.array(a, copy=True))
+            t = t if self._on_cpu else t.to(device)
             out.append(t.requires_grad_() if requires_grad else t)
         return out
 
     def _cast(self, arrays: Sequence[np.ndarray]) -> Any:
         """The dtype floating constants take for arrays in another precision (None: as given)."""
-        kind = np.result_type(*arrays) if len(arrays) else np.dtype(self.dtype)
-        if kind == np.dtype(self.dtype):
+        kind = arrays[0].dtype if len(arrays) == 1 else np.result_type(*arrays) if arrays else np.dtype(self.dtype)
+        if kind == self._own:
             return None
         return self.torch.float64 if kind.kind == "c" else getattr(self.torch, kind.name)
 
@@ -117,12 +121,14 @@ class TorchCode(Engine):
         zeros = [np.zeros(tuple(x.shape), self._numpy_dtype(x)) for x in inputs]
         if not pairs:
             return zeros
-        grads = self.torch.autograd.grad([o for o, _ in pairs], inputs, [g for _, g in pairs], allow_unused=True)
+        grads = self.torch.autograd.grad(
+            [o for o, _ in pairs], inputs, [g for _, g in pairs], allow_unused=True, retain_graph=True
+        )
         return [z if g is None else g.detach().cpu().numpy() for g, z in zip(grads, zeros)]
 
     def to_numpy(self, outputs: tuple) -> np.ndarray:
         parts = [o.detach().cpu().reshape(-1).numpy() for o in outputs]
-        return np.concatenate(parts) if parts else np.zeros(0)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0)
 
     def evaluate(self, op: OpSpec, arrays: Sequence[np.ndarray], kwargs: dict) -> np.ndarray:
         """The flat output without a graph (finite differences: float64 or complex128 arrays)."""
@@ -152,8 +158,8 @@ class TorchCode(Engine):
         out, start = [], 0
         for o in self.outputs or ():
             n = int(np.prod(o.shape))
-            piece = np.asarray(flat[start : start + n]).reshape(o.shape)
-            out.append(self.torch.from_numpy(np.ascontiguousarray(piece)).to(dtype=o.dtype, device=o.device))
+            piece = self.torch.from_numpy(np.array(flat[start : start + n], copy=True)).reshape(o.shape)
+            out.append(piece.to(dtype=o.dtype, device=o.device))
             start += n
         return out
 
