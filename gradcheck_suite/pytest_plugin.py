@@ -65,6 +65,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="known-discrepancies TOML file: listed failures pass, stale entries warn",
     )  # fmt: skip
     group.addoption("--gradcheck-seed", metavar="N", type=int, default=0, help="seed of the case streams (default: 0)")
+    group.addoption(
+        "--gradcheck-no-torch-findings", action="store_true",
+        help="fail on torch's own known findings too (gradcheck_suite/torch_findings.toml); by default they are known",
+    )  # fmt: skip
 
 
 @dataclass
@@ -154,7 +158,7 @@ def _setup(config: pytest.Config) -> GradcheckSetup:
     """Validate every --gradcheck-* option up front; a bad one is a usage error (exit 4)."""
     from gradcheck_suite import catalogue, profiles
     from gradcheck_suite.engines import get_engine
-    from gradcheck_suite.known import Known, load_known
+    from gradcheck_suite.known import Known, load_known, torch_findings
 
     option = config.getoption("gradcheck_profile")
     source = "--gradcheck-profile" if option else f"${profiles.ENV_VAR}"
@@ -172,8 +176,19 @@ def _setup(config: pytest.Config) -> GradcheckSetup:
         profile_name=profile_name,
         profile=_parsed(source, profiles.get_profile, profile_name),
         seed=seed,
-        known=_parsed("--gradcheck-known", load_known, known_path) if known_path else Known([], source=""),
+        known=_with_torch_findings(
+            _parsed("--gradcheck-known", load_known, known_path) if known_path else Known([], source=""),
+            None if config.getoption("gradcheck_no_torch_findings") else torch_findings(),
+        ),
     )
+
+
+def _with_torch_findings(own: Any, shipped: Any) -> Any:
+    """The user's known file with torch's own findings added (named as the user's file in
+    messages: the findings never go stale and are never reported for another engine)."""
+    from gradcheck_suite.known import Known
+
+    return own if shipped is None else Known((*own.entries, *shipped.entries), source=own.source)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -61,7 +61,7 @@ def test_the_profile_splits_bare_calls_by_caller_and_own_time_by_module(quick):
     modules = {m["module"]: m["pct_of_total"] for m in profile["by_module"]}
     assert "hypothesis" in modules and "gradcheck_suite/checking/case.py" in modules
     assert sum(modules.values()) == pytest.approx(figures["total"]["overhead_pct"], abs=2)  # scaled to the timed run
-    assert any(f["function"].startswith("gradcheck_suite/checking/case.py") for f in profile["by_function"])
+    assert any(f["function"].startswith("gradcheck_suite/checking/") for f in profile["by_function"])
 
 
 def test_the_summary_line_quotes_the_figures(quick, capsys):

@@ -174,6 +174,24 @@ def test_a_nearly_singular_solve_passes_without_a_false_kink(checker, seed):
     assert "kink" not in records["vjp-fd"].detail
 
 
+INV = op("inv", "test", lambda ns, a: ns.linalg.inv(a), shapes(), (REAL,))
+
+
+@pytest.mark.parametrize("condition", [1e8, 1e10, 1e12])
+@pytest.mark.parametrize("seed", range(3))
+def test_ill_conditioned_solve_and_inverse_raise_no_false_alarm(checker, condition, seed):
+    """Up to condition 1e12 (float64 keeps ~4 digits): engine and torch differ by rounding that
+    the measured sensitivity allows, and the finite differences' steps follow the measured
+    condition (a 2**-32 nudge stops being first order past ~1e8, a 2**-46 one takes over)."""
+    for n in (3, 5):
+        rng = np.random.default_rng(seed)
+        a = _near_singular(rng, n, 1 / condition)
+        for spec, inputs in ((INV, (a,)), (SOLVE, (a, rng.standard_normal((n, 2))))):
+            records = run(checker, spec, *inputs, seed=seed)
+            assert not any(r.failed for r in records.values()), [(r.check, r.verdict, r.detail) for r in
+                                                                  records.values() if r.failed]  # fmt: skip
+
+
 def test_a_small_planted_error_in_an_ill_conditioned_solve_is_still_caught(checker, monkeypatch):
     from reference.ops.solvers import LinalgSolve
 
@@ -390,3 +408,33 @@ def test_a_jvp_that_cancels_is_judged_at_the_scale_of_its_terms(checker):
     jvp = {r.check: r for r in checker.check(case, CaseIds("t", 0, 0)) if r.check.startswith("jvp")}
     assert {r.verdict for r in jvp.values()} == {"pass"}
     assert 1e-16 < jvp["jvp-torch"].max_abs_err < 1e-14 < jvp["jvp-torch"].tolerance  # a real, tiny difference
+
+
+def test_a_declared_convention_is_judged_against_its_declaration(checker):
+    """embedding's padding_idx row gets no gradient (torch documents it), though the output
+    depends on it: convention with the catalogue's reason, not a shared bug."""
+    spec = CATALOGUE["nn.embedding"]
+    weight = np.arange(12.0).reshape(4, 3) / 7
+    records = run(checker, spec, weight, index=np.array([0, 2, 2, 1]), padding_idx=2)
+    assert records["vjp-fd"].verdict == "convention"
+    assert "padding_idx row gets no gradient" in records["vjp-fd"].rule
+    assert not any(r.failed for r in records.values())
+
+
+def test_float32_overflow_shared_by_engine_and_torch_is_not_a_finding(checker):
+    """exp(100) overflows float32 in both; torch's float64 run and the reference are finite."""
+    records = run(checker, CATALOGUE["exp"], np.array([1.0, 100.0]), dtype="float32")
+    assert records["vjp-fd"].verdict == "overflow" and not records["vjp-fd"].failed
+    assert "leaves the dtype's range" in records["vjp-fd"].rule
+
+
+def test_an_element_tied_to_a_kink_is_judged_with_the_kink():
+    """clamp(x, lo, hi) with x == lo == hi: x's own partial derivative is 0 (clamp(x, c, c) is
+    constant), yet torch gives the gradient to x; at a point where lo and hi break the tie
+    every way, x's derivative is 1 or 0, so torch's value is a derivative just across the tie."""
+    torch_checker = CaseChecker(get_engine("torch"), torch_oracle())
+    reference_checker = CaseChecker(MirrorEngine("reference", reference, OpSpec.call_engine, "t"), torch_oracle())
+    for c in (torch_checker, reference_checker):
+        for seed in range(4):
+            records = run(c, CATALOGUE["clamp_tensor"], *[np.array(2.05)] * 3, seed=seed, bounds="both")
+            assert not any(r.failed for r in records.values()), {k: r.detail for k, r in records.items()}

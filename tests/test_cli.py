@@ -538,3 +538,15 @@ def test_a_wrong_torch_formula_fails_a_run_of_the_torch_engine(tmp_path, monkeyp
     nonempty = fd.shapes.map(lambda s: 0 not in json.loads(s)[0])  # an empty input has no gradient to be wrong
     assert set(fd[nonempty].verdict) == {"engine-bug"} and set(fd.witnesses) == {"engine = torch | numerical"}
     assert (frame[frame.check == "vjp-torch"].verdict == "pass").all()  # two runs of the same code agree
+
+
+def test_torch_s_own_findings_are_known_unless_asked_otherwise(tmp_path, capsys):
+    """pow's double backward at an exponent of exactly 0 (drawn in this stream): a finding about
+    torch that the reference engine shares; known by default, a failure with --no-torch-findings."""
+    args = ("--ops", "pow_tensor", "--dtypes", "float64")
+    assert run_cli(tmp_path, *args, name="known") == 0
+    frame, meta, _ = results(tmp_path, "known")
+    assert (frame.verdict == "shared-bug").any() and meta["torch_findings"].endswith("torch_findings.toml")
+    assert "known: " in capsys.readouterr().out
+    assert run_cli(tmp_path, *args, "--no-torch-findings", name="strict") == 1
+    assert results(tmp_path, "strict")[1]["torch_findings"] is None

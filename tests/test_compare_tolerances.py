@@ -264,3 +264,15 @@ def test_noise_probe_sees_a_near_singular_solve_that_float32_cannot():
     other = np.linalg.lstsq(a, b, rcond=None)[0]  # another backward-stable algorithm
     assert np.max(np.abs(other - x)) <= tolerances.NOISE_FACTOR * 2 * noise
     assert noise < 1e-6 * np.max(np.abs(x))  # still a float64-sized allowance (cond 1e8 * eps)
+
+
+def test_settings_validate_and_widen_only_upwards():
+    from gradcheck_suite.checking.settings import Settings
+
+    s = Settings(atol=1e-3, rtol=1e-2)
+    tol = s.widen(np.array([1.0, 1e-9]), np.array([0.5, 0.5]))
+    assert tol.tolist() == [1.0, 1e-3 + 1e-2 * 0.5]
+    assert Settings().widen(np.array([1e-9]), np.array([5.0])).tolist() == [1e-9]
+    for bad in ({"step": 0.0}, {"atol": -1.0}, {"nondet_tol": float("nan")}, {"probes": 0}):
+        with pytest.raises(ValueError):
+            Settings(**bad)

@@ -291,3 +291,38 @@ def test_one_sided_directional_derivatives_of_a_tie_moved_together_agree():
     assert not bool(along.kink()) and float(along.left) == pytest.approx(1.0)
     apart = fd.one_sided_directional(phi, xs, [np.ones(1), np.zeros(1)])
     assert bool(apart.kink()) and (float(apart.left), float(apart.right)) == pytest.approx((0.0, 1.0))
+
+
+def test_the_higher_order_estimate_cuts_the_rounding_of_a_sum_of_large_terms():
+    """phi sums 400 terms of size ~8 (a log_softmax's): the default central difference is
+    rounding-bound; the higher-order one, with larger steps, is far more precise and knows it."""
+    rng = np.random.default_rng(0)
+    v, x = rng.standard_normal(400), rng.standard_normal(400)
+
+    def phi(xs):
+        terms = v * (np.sin(xs[0]) - 8.0)
+        return float(terms.sum()), float(np.abs(terms).sum())
+
+    exact = v[3] * np.cos(x[3])
+    default, precise = fd.element(phi, [x], 0, (3,)), fd.precise_element(phi, [x], 0, (3,))
+    assert abs(precise.value - exact) <= precise.error < default.error / 10
+    assert abs(default.value - exact) <= default.error
+    d = fd.rademacher(np.random.default_rng(1), (400,))
+    along = fd.precise_directional(phi, [x], [d])
+    assert abs(along.value - float(v * np.cos(x) @ along.directions[0])) <= along.error < fd.directional(
+        phi, [x], [d]).error / 10  # fmt: skip
+
+
+def test_steps_narrow_for_an_ill_conditioned_function_only():
+    assert fd.shrink_for(0.0) == fd.shrink_for(fd.CONDITION_FREE) == 1.0
+    assert fd.shrink_for(1e8) == pytest.approx((fd.CONDITION_FREE / 1e8) ** (2 / 3))
+    assert fd.shrink_for(float("inf")) == 1.0 and fd.shrink_for(1e300) == fd.MIN_SHRINK
+
+
+def test_nearby_points_break_a_small_tie_every_way():
+    x = np.array([2.0, 2.0, 2.0, 5.0])
+    group = fd.tied_group(x, np.array([0]))
+    assert group.tolist() == [0, 1, 2]
+    orders = {tuple(np.argsort(y[group])) for y in fd.nearby_points(np.random.default_rng(0), x, group)}
+    assert len(orders) == 6  # every order of the three tied elements
+    assert all(y[3] == 5.0 for y in fd.nearby_points(np.random.default_rng(0), x, group))

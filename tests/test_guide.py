@@ -61,7 +61,9 @@ def runs_shown() -> dict[str, tuple[list[str], str]]:
 
 def figures(output: str) -> dict:
     """What a run's console output says: per-stream progress, totals, verdict counts, failing ops."""
-    progress = re.findall(r"^  (\S+)\s+(float\d\d)\s+(\d+) cases\s+(\d+) checks(?:\s+(\d+) FAILING)?$", output, re.M)
+    progress = re.findall(
+        r"^  (\S+)\s+(float\d\d)\s+(\d+) cases\s+(\d+) checks(?:\s+(\d+) FAILING)?(?:\s+\d+ known)?$", output, re.M
+    )
     status = re.search(r"^(PASS|FAIL): (\d+) checks of (\d+) ops.*?\((.*)\)$", output, re.M)
     assert status, f"no status line in:\n{output}"
     counts = dict((v, int(n)) for n, v in (c.rsplit(" ", 1)[::-1] for c in status.group(4).split(", ")))

@@ -237,3 +237,31 @@ def test_stale_descriptions_name_entry_line_and_discrepancy(tmp_path):
     assert Known([entry()]).split([record(verdict="pass")]).stale_descriptions() == [
         "entry 1: relu vjp-torch * engine-bug — matched nothing"  # an entry not read from a file has no line
     ]
+
+
+def test_an_intermittent_entry_is_never_stale(tmp_path):
+    known = load_known(write(tmp_path, RELU_BUG + "intermittent = true\n"))
+    assert known.entries[0].intermittent
+    triage = known.split([record(verdict="pass")])  # exercised, matched nothing
+    assert triage.stale == []
+    with pytest.raises(KnownFileError, match="'intermittent' must be true or false"):
+        load_known(write(tmp_path, RELU_BUG + 'intermittent = "yes"\n'))
+
+
+def test_torch_s_own_findings_ship_with_the_package_and_join_a_user_file(tmp_path):
+    from gradcheck_suite.known import TORCH_SOURCE, torch_findings
+
+    shipped = torch_findings()
+    assert len(shipped) >= 4 and all(e.intermittent and e.origin == "torch finding" for e in shipped.entries)
+    assert {e.op for e in shipped.entries} >= {"pow_tensor", "clamp", "atan2"}
+    assert all(e.reason for e in shipped.entries)
+    both = load_known(write(tmp_path, RELU_BUG)) + shipped
+    assert len(both) == len(shipped) + 1 and TORCH_SOURCE in both.source
+    pow_row = record(op="pow_tensor", check="hvp-fd", verdict="shared-bug")
+    triage = both.split([pow_row, record()])
+    assert len(triage.known) == 2 and triage.new == []
+    assert triage.known[0].entry.label().startswith("torch finding")
+    torch_row = record(op="pow_tensor", check="hvp-fd", verdict="engine-bug", engine="torch")
+    assert shipped.split([torch_row]).known  # torch checked as the engine has the same finding
+    assert shipped.split([record(op="pow_tensor", check="hvp-fd", verdict="engine-bug")]).new  # not another engine
+    assert shipped.unseen_engine({"reference"}) == []  # the torch-only entries are no note for other engines

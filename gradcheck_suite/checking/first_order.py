@@ -53,10 +53,11 @@ def vjp_witnesses(
     flat = Flat([x.shape for x in wide], case_labels(case))
     noise = noise or [None] * len(e_grads)
     dtype = case.dtype
-    tol = flat.join([settings.widen(tolerances.budget(t, dtype, n_terms=n_terms, noise=tolerances.twice(n)), t)
-                     for t, n in zip(t_grads, noise)])  # fmt: skip
-    base = flat.join([settings.widen(tolerances.budget(t, dtype, n_terms=n_terms, noise=n), t)
-                      for t, n in zip(t_grads, noise)])  # fmt: skip
+    budgets = [tolerances.budget(t, dtype, n_terms=n_terms, noise=n) for t, n in zip(t_grads, noise)]
+    # E vs T: each may be off by the noise (tolerances.twice): one more noise on top of the base budget
+    tol = flat.join([settings.widen(b + tolerances.NOISE_FACTOR * tolerances.finite_noise(n), t)
+                     for b, t, n in zip(budgets, t_grads, noise)])  # fmt: skip
+    base = flat.join([settings.widen(b, t) for b, t in zip(budgets, t_grads)])
     rng = np.random.default_rng(zlib.crc32(v.tobytes()))  # probes follow the (replayable) case
     est = _estimator(engine, oracle, case, wide, v, n_terms, flat, rng, noise64, shrinks, settings.full_limit)
     w = Witnesses(flat, flat.join(e_grads), flat.join(t_grads), tol, np.full(flat.size, np.nan), base)

@@ -176,10 +176,10 @@ def judge(
     e_t, e_t_at = compare_at(w.engine, w.torch, tol_et, everywhere)
     e_f_elements, e_f_at = compare_at(w.engine, w.ref, w.ref_tol, known & ~at_value & ~ranged)
     e_f = worst_of([("elements", e_f_elements), *w.probes_e])[1]
-    if kink.any():
+    if not smooth.all():  # kinks, declared values or elements out of the dtype's range are judged apart
         smooth_et = compare_at(w.engine, w.torch, tol_et, smooth)[0]
         smooth_ef = worst_of([("", compare_at(w.engine, w.ref, w.ref_tol, known & smooth)[0]), *w.probes_e])[1]
-    else:  # no kink: every element is smooth, and the comparisons above are the smooth ones
+    else:  # every element is smooth, and the comparisons above are the smooth ones
         smooth_et, smooth_ef = e_t, e_f
     smooth_tf = worst_of([("", compare_at(w.torch, w.ref, w.ref_tol, known & smooth)[0]), *w.probes_t])[1]
     has_ref = bool(known.any() or w.probes_e)
@@ -191,6 +191,7 @@ def judge(
         ref_v = verdicts.worse(ref_v, verdicts.declared(declared.reason, stage))
     if ranged.any():
         ref_v = verdicts.worse(ref_v, verdicts.overflow(stage))
+        torch_v = verdicts.worse(torch_v, verdicts.overflow(stage))
     note = ""
     if kink.any():
         idx = np.flatnonzero(failing)[:MAX_KINK_ELEMENTS]
@@ -231,12 +232,13 @@ def _couple(w, nearby, idx, sides: OneSided, kink, s_et, s_ef, independent: bool
 
 
 def _out_of_range(w: Witnesses, rejected: np.ndarray) -> np.ndarray:
-    """Rejected elements where engine and torch are inf/nan alike in the case's (lower)
-    precision while torch's float64 result and the reference are finite there."""
+    """Rejected elements where engine and torch are both inf/nan in the case's (lower)
+    precision (one may give nan where the other gives inf) while torch's float64 result and
+    the reference are finite there."""
     if w.wide is None:
         return np.zeros(w.flat.size, bool)
-    alike = ~np.isfinite(w.engine) & ((np.isnan(w.engine) & np.isnan(w.torch)) | (w.engine == w.torch))
-    return rejected & alike & np.isfinite(w.wide) & np.isfinite(w.ref)
+    both = ~np.isfinite(w.engine) & ~np.isfinite(w.torch)
+    return rejected & both & np.isfinite(w.wide) & np.isfinite(w.ref)
 
 
 def _widen(w: Witnesses, nearby, idx: np.ndarray, sides: OneSided, kink: np.ndarray) -> None:

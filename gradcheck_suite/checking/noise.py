@@ -9,7 +9,7 @@ Two estimates, both normwise (the max over each result array), the larger one co
   that differ by less than float32 resolves collapse (a - b with b = a + 1e-8 a), and
   a condition number beyond 1 / eps32 leaves no first-order error to scale.
 - sensitivity: torch's float64 result at the inputs and at the inputs each nudged by
-  NUDGE relative with a random sign; the change is the first-order effect of rounding
+  NUDGE relative times a standard normal number; the change is the first-order effect of rounding
   the inputs (a backward error of the size of the unit roundoff), scaled to the case's
   unit roundoff (``tolerances.sensitivity_noise``). It sees conditioning (near-singular
   solves, normalising a near-constant vector) exactly where the first estimate breaks.
@@ -74,19 +74,26 @@ class NoiseProbe:
         nudged = _attempt(run, self.nudged, lambda a: _nudged(a, self.rng))
         high = list(same) if self.dtype == "float64" else other
         self.high = high
+        runs = [(nudged, tolerances.NUDGE)]
+        fits = [k for k in range(len(same)) if nudged is not None and high is not None and _fits(high[k], nudged[k])]
+        if any(tolerances.condition(nudged[k], high[k]) > tolerances.FINE_FROM for k in fits):
+            # past ~1e7 the nudge's effect is no longer first order: measure again with a finer one
+            fine = [_nudged(x, self.rng, tolerances.FINE_NUDGE) for x in self.wide]
+            runs.append(
+                (_attempt(run, fine, lambda a: _nudged(a, self.rng, tolerances.FINE_NUDGE)), tolerances.FINE_NUDGE)
+            )
         out = []
         for k, s in enumerate(same):
             estimates = []
             if other is not None and _fits(s, other[k]):
                 low, hi = (s, other[k]) if self.dtype != "float64" else (other[k], s)
                 estimates.append(tolerances.rounding_noise(low, hi, self.dtype))
-            pointwise = list(estimates)
-            if nudged is not None and high is not None and _fits(high[k], nudged[k]):
-                estimates.append(tolerances.sensitivity_noise(nudged[k], high[k], self.dtype, self.n_terms))
-                pointwise.append(tolerances.sensitivity_noise(nudged[k], high[k], self.dtype))
-                self.conditions.append(tolerances.condition(nudged[k], high[k]))
-            else:
-                self.conditions.append(0.0)
+            pointwise, condition = list(estimates), 0.0
+            for moved, size in _first_order(runs, high, k):
+                estimates.append(tolerances.sensitivity_noise(moved[k], high[k], self.dtype, self.n_terms, size))
+                pointwise.append(tolerances.sensitivity_noise(moved[k], high[k], self.dtype, 1, size))
+                condition = max(condition, tolerances.condition(moved[k], high[k], size))
+            self.conditions.append(condition)
             out.append(max(estimates) if estimates else None)
             self.pointwise.append(max(pointwise) if pointwise else 0.0)
         return out
@@ -105,10 +112,32 @@ class NoiseProbe:
         return out
 
 
-def _nudged(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Each element moved by NUDGE relative, with a random sign (float64)."""
+def _first_order(runs: list, high: list | None, k: int) -> list:
+    """The nudged runs whose result ``k`` can be read as a first-order response. The finer
+    nudge counts only where its change is markedly smaller than the coarse one's (a
+    first-order change shrinks with the nudge, 2**14 times here): a jump, such as a tie of max
+    broken by any nudge, changes the result alike at both sizes, and read as a response to the
+    finer nudge it would look 2**14 times more sensitive than it is."""
+    usable = [
+        (moved, size) for moved, size in runs if moved is not None and high is not None and _fits(high[k], moved[k])
+    ]
+    if len(usable) < 2:
+        return usable
+    (coarse, _), (fine, _) = usable
+    with np.errstate(invalid="ignore", over="ignore"):
+        gaps = [
+            float(np.nanmax(np.abs(np.asarray(r[k], dtype=np.float64) - high[k]), initial=0.0)) for r in (coarse, fine)
+        ]
+    return usable if gaps[1] <= tolerances.FINE_RATIO * gaps[0] else usable[:1]
+
+
+def _nudged(x: np.ndarray, rng: np.random.Generator, size: float = tolerances.NUDGE) -> np.ndarray:
+    """Each element moved by ``size`` (NUDGE) times a standard normal number, relative (float64).
+    Gaussian, not random signs: a 3x3 matrix has 512 sign patterns, and the 32 of them that
+    are an outer product of signs (D1 A D2) leave a nearly singular inverse's sensitive
+    direction untouched, measuring a condition of 1 where it is 1e10."""
     x = np.asarray(x, dtype=np.float64)
-    return x * (1 + tolerances.NUDGE * (rng.integers(0, 2, x.shape) * 2 - 1))
+    return x * (1 + size * rng.standard_normal(x.shape))
 
 
 def _unchanged(x: np.ndarray) -> np.ndarray:

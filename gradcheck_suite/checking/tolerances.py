@@ -37,17 +37,19 @@ Where the terms come from, per check:
   rounding error is proportional to the unit roundoff (condition number times eps), so
   for a float64 case the float32 error scaled by eps64 / eps32 is the float64 one.
   ``sensitivity``: x~ is every input (and the cotangent, tangent or direction the result
-  is linear in) moved by NUDGE relative with a random sign; the change is the first-order
+  is linear in) moved by NUDGE relative times a standard normal number; the change is the first-order
   effect of perturbing the inputs by a relative backward error, scaled to one unit
   roundoff, i.e. (componentwise condition) * eps * |result|: the forward error of any
   backward-stable computation. It stays right where float32 loses the case: inputs closer
   than float32 resolves collapse (x A x - x B x with B = A + 1e-8), a condition number
   beyond 1 / eps32 (solve with a nearly singular matrix), a result that cancels terms of
   the cotangent (a JVP summing +-1 tangents to 1e-11). NUDGE = 2**-32 keeps the
-  perturbation first order up to conditions ~1e8 and far above float64 roundoff. The
+  perturbation first order up to conditions ~1e8 and far above float64 roundoff; where it
+  measures a condition past FINE_FROM, a second run with FINE_NUDGE = 2**-46 (64 ulps) stays
+  first order up to ~1e12, and the larger of the two counts. The
   factor sqrt(n_terms): a backward-stable algorithm's backward error is normwise (an LU
   solve may move every element by eps times the matrix's norm, in the worst direction),
-  while one random-sign nudge of every element meets the worst direction with a weight of
+  while one random nudge of every element meets the worst direction with a weight of
   about 1 / sqrt(n_terms); measured: lstsq against solve at condition 1e8 differ by 31
   times the unscaled sensitivity (tests/test_compare_tolerances.py).
   Normwise because one sample at one element is a poor estimate of its error level (the
@@ -105,6 +107,9 @@ SAFETY = 64.0
 NOISE_FACTOR = 4.0
 FD_FACTOR = 8.0
 NUDGE = 2.0**-32  # relative input nudge that measures sensitivity (first order up to condition ~1e8)
+FINE_NUDGE = 2.0**-46  # a finer one (64 ulps) where the first measures a condition past FINE_FROM
+FINE_FROM = 1e7
+FINE_RATIO = 0.1  # the finer nudge's change must be at most this share of the coarse one's (noise._first_order)
 HOEFFDING = 8.0  # probe tolerance in standard deviations: 2 exp(-32) ~ 2.5e-14 false alarms
 
 
@@ -131,11 +136,18 @@ def budget(
     top = max(float(finite.max()) if finite.size else 0.0, scale)
     tol = SAFETY * eps(dtype) * math.sqrt(max(n_terms, 1)) * (np.where(np.isfinite(ref), ref, 0.0) + top)
     tol = tol + eps(dtype)  # an absolute floor, so an all-zero reference tolerates roundoff
-    if noise is not None:  # inf - inf in a measured noise is no information: counts as zero
-        tol = tol + NOISE_FACTOR * np.nan_to_num(np.abs(noise), nan=0.0, posinf=0.0)
+    if noise is not None:
+        tol = tol + NOISE_FACTOR * finite_noise(noise)
     if fd_error is not None:
         tol = tol + FD_FACTOR * np.abs(fd_error)
     return tol
+
+
+def finite_noise(noise: np.ndarray | float | None) -> np.ndarray | float:
+    """|noise|, with inf and nan (inf - inf in a measurement: no information) counted as zero."""
+    if noise is None:
+        return 0.0
+    return np.nan_to_num(np.abs(noise), nan=0.0, posinf=0.0)
 
 
 def rounding_noise(low: np.ndarray, high: np.ndarray, dtype: str) -> float:
@@ -149,7 +161,9 @@ def rounding_noise(low: np.ndarray, high: np.ndarray, dtype: str) -> float:
     return top * eps(dtype) / EPS["float32"]
 
 
-def sensitivity_noise(nudged: np.ndarray, high: np.ndarray, dtype: str, n_terms: int = 1) -> float:
+def sensitivity_noise(
+    nudged: np.ndarray, high: np.ndarray, dtype: str, n_terms: int = 1, nudge: float = NUDGE
+) -> float:
     """The normwise first-order effect on a result of rounding its inputs in ``dtype``: from
     torch's float64 result at the inputs (``high``) and at the inputs nudged by NUDGE
     relative (``nudged``), scaled to ``dtype``'s unit roundoff and by sqrt(n_terms) (see the
@@ -159,10 +173,10 @@ def sensitivity_noise(nudged: np.ndarray, high: np.ndarray, dtype: str, n_terms:
         gap = np.abs(np.asarray(nudged, dtype=np.float64) - np.asarray(high, dtype=np.float64))
     finite = gap[np.isfinite(gap)]
     top = float(finite.max()) if finite.size else 0.0
-    return top * eps(dtype) / NUDGE * math.sqrt(max(n_terms, 1))
+    return top * eps(dtype) / nudge * math.sqrt(max(n_terms, 1))
 
 
-def condition(nudged: np.ndarray, high: np.ndarray) -> float:
+def condition(nudged: np.ndarray, high: np.ndarray, nudge: float = NUDGE) -> float:
     """The relative condition of a result: max_j |nudged_j - high_j| / (NUDGE max_j |high_j|),
     from the same two torch runs as ``sensitivity_noise`` (0 for an all-zero result)."""
     with np.errstate(invalid="ignore", over="ignore"):
@@ -172,7 +186,7 @@ def condition(nudged: np.ndarray, high: np.ndarray) -> float:
     top = float(size.max()) if size.size else 0.0
     if not (top > 0 and gap.size):
         return 0.0
-    return float(gap.max()) / top / NUDGE  # in this order: NUDGE * a subnormal top would be 0
+    return float(gap.max()) / top / nudge  # in this order: nudge * a subnormal top would be 0
 
 
 def twice(noise: np.ndarray | float | None) -> np.ndarray | float | None:

@@ -71,7 +71,7 @@ VERDICTS: dict[str, tuple[bool, str, str]] = {
     "overflow": (
         False, "engine and torch both give inf/nan in the case's dtype where torch's float64 run and the "
         "numerical reference are finite: the computation leaves the dtype's range, not checkable there",
-        "E and T non-finite alike, T in float64 and F finite (a float32 case)",
+        "E and T both non-finite, T in float64 and F finite (a float32 case)",
     ),
     "not-differentiable": (
         False, "no derivative exists here and neither side is wrong",

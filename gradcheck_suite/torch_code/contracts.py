@@ -48,7 +48,8 @@ class Contracts:
 def contract_records(code: TorchCode, wanted: Contracts, make: MakeRecord, seed: int) -> list:
     """The contract rows for ``code`` at its inputs (in their own dtype and device)."""
     rows = []
-    graph = _inputs(code) if wanted.zero_grad or wanted.undefined_grad else None  # one forward for these
+    # the checker's own first forward at these inputs (its graph is kept), else one forward for these
+    graph = (code.graph or _inputs(code)) if wanted.zero_grad or wanted.undefined_grad else None
     if wanted.zero_grad:
         rows += _zero_and_attributes(code, graph, wanted, make, seed)
     if wanted.undefined_grad:
