@@ -121,16 +121,10 @@ def gradcheck(
 def check(fn: Callable[..., Any], inputs: Any, *, per_input: bool = True, **options: Any) -> GradcheckResult:
     """``gradcheck``'s full ``GradcheckResult`` (keyword arguments as ``gradcheck``'s); never
     raises for a failing check. ``per_input``: engine functions also check each input alone."""
-    unknown = sorted(set(options) - set(_DEFAULTS))
-    if unknown:
-        raise TypeError(f"gradcheck got unexpected keyword argument(s) {', '.join(unknown)}")
-    o = {**_DEFAULTS, **options}
-    seed = _seed(o["seed"])
-    if not (o["check_forward_ad"] or o["check_backward_ad"]):
-        raise ValueError("gradcheck: check_forward_ad and check_backward_ad are both off: nothing to check")
+    o, seed = _resolved(options)
     settings = _settings(o)
     if _is_torch(inputs):
-        return _torch_code(fn, inputs, settings, o, seed)
+        return _torch_code(fn, inputs, o, seed)
     set_torch_only = [k for k in TORCH_ONLY if o[k] != _DEFAULTS[k]]
     if set_torch_only:
         raise ValueError(f"gradcheck: {', '.join(set_torch_only)} apply to torch code (torch tensors as inputs)")
@@ -162,7 +156,8 @@ def gradgradcheck(
     """Check the second derivatives of torch code, as torch.autograd.gradgradcheck does: the
     gradients of ``fn`` (with ``create_graph``) as a function of the inputs and of the
     ``grad_outputs`` (random, seeded, when None) are checked by ``gradcheck``. Keyword
-    arguments are gradcheck's (``check_fwd_over_rev``/``check_rev_over_rev``: its forward/backward AD)."""
+    arguments are gradcheck's (``check_fwd_over_rev``/``check_rev_over_rev``: its forward/backward AD;
+    ``gen_non_contig_grad_outputs`` is accepted for torch's signature: layout changes no value here)."""
     from gradcheck_suite.torch_code.dropin import grad_outputs_for, gradgrad_function
 
     if not _is_torch(inputs):
@@ -202,12 +197,20 @@ _DEFAULTS: dict[str, Any] = {
 }  # fmt: skip
 
 
-def _check_torch(fn, inputs, options: dict, labels: list[str], name: str = "gradcheck") -> GradcheckResult:
+def _resolved(options: dict) -> tuple[dict, int]:
+    """gradcheck's keyword arguments with their defaults, validated, and the seed."""
     unknown = sorted(set(options) - set(_DEFAULTS))
     if unknown:
-        raise TypeError(f"got unexpected keyword argument(s) {', '.join(unknown)}")
+        raise TypeError(f"gradcheck got unexpected keyword argument(s) {', '.join(unknown)}")
     o = {**_DEFAULTS, **options}
-    return _torch_code(fn, inputs, _settings(o), o, _seed(o["seed"]), labels, name)
+    if not (o["check_forward_ad"] or o["check_backward_ad"]):
+        raise ValueError("gradcheck: check_forward_ad and check_backward_ad are both off: nothing to check")
+    return o, _seed(o["seed"])
+
+
+def _check_torch(fn, inputs, options: dict, labels: list[str], name: str = "gradcheck") -> GradcheckResult:
+    o, seed = _resolved(options)
+    return _torch_code(fn, inputs, o, seed, labels, name)
 
 
 def _settings(o: dict) -> Settings:
@@ -220,7 +223,7 @@ def _settings(o: dict) -> Settings:
     )  # fmt: skip
 
 
-def _torch_code(fn, inputs, settings: Settings, o: dict, seed: int, labels=None, name="gradcheck") -> GradcheckResult:
+def _torch_code(fn, inputs, o: dict, seed: int, labels=None, name="gradcheck") -> GradcheckResult:
     from gradcheck_suite.torch_code.contracts import Contracts
     from gradcheck_suite.torch_code.dropin import Options, check_torch_code
 
@@ -232,7 +235,7 @@ def _torch_code(fn, inputs, settings: Settings, o: dict, seed: int, labels=None,
         batched_grad=o["check_batched_grad"], batched_forward=o["check_batched_forward_grad"],
         masked=bool(o["masked"]),
     )  # fmt: skip
-    settings = dataclasses.replace(settings, raise_fails=True)  # the code under test must run
+    settings = dataclasses.replace(_settings(o), raise_fails=True)  # the code under test must run
     options = Options(settings, contracts, o["check_backward_ad"], o["check_forward_ad"], seed)
     return check_torch_code(fn, _as_tuple(inputs), options, labels, name)
 
@@ -244,11 +247,10 @@ def _finish(result: GradcheckResult, raise_exception: bool, full_result: bool) -
 
 
 def _seed(seed: Any) -> int:
-    if not isinstance(seed, (int,)) or isinstance(seed, bool) or seed < 0:
-        import numpy as np
+    import numpy as np
 
-        if not (isinstance(seed, np.integer) and seed >= 0):
-            raise ValueError(f"gradcheck: seed must be a non-negative int, got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"gradcheck: seed must be a non-negative int, got {seed!r}")
     return int(seed)
 
 

@@ -155,12 +155,10 @@ def _run(args: argparse.Namespace) -> int:
     )
     out_dir = prepare_output(args.out, args.name or run_id)
 
-    from gradcheck_suite.oracles.torch_oracle import torch_oracle, torch_settings
+    from gradcheck_suite.oracles.torch_oracle import settle, torch_oracle, torch_settings
 
     oracle = torch_oracle()
-    # Cases are tiny: more threads only wait for each other (costing CPU on a loaded machine).
-    # The thread count is recorded in meta.json with torch's other settings.
-    oracle.module.set_num_threads(1)
+    settle(oracle.module)  # one thread, TF32 off: recorded in meta.json with torch's other settings
     # torch, hypothesis and the catalogue are long-lived: moved out of the collector's way, full
     # collections stop re-scanning them (a few percent of a run's time).
     gc.freeze()

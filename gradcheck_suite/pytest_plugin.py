@@ -119,10 +119,10 @@ class GradcheckSetup:
     def case_checker(self):
         if self.checker is None:
             from gradcheck_suite.checking.case import CaseChecker
-            from gradcheck_suite.oracles.torch_oracle import torch_oracle
+            from gradcheck_suite.oracles.torch_oracle import settle, torch_oracle
 
             oracle = torch_oracle()
-            oracle.module.set_num_threads(1)  # tiny cases: threads only wait for each other (as cli.py)
+            settle(oracle.module)  # as cli.py: one thread, TF32 off
             self.checker = CaseChecker(self.engine, oracle)
         return self.checker
 

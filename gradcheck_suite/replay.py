@@ -193,10 +193,10 @@ def _engine(spec: str, from_store: bool):
 
 
 def _oracle():
-    from gradcheck_suite.oracles.torch_oracle import torch_oracle
+    from gradcheck_suite.oracles.torch_oracle import settle, torch_oracle
 
     oracle = torch_oracle()
-    oracle.module.set_num_threads(1)  # as `run` does: the same torch numbers
+    settle(oracle.module)  # as `run` does: the same torch numbers
     return oracle
 
 

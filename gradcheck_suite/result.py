@@ -12,6 +12,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from gradcheck_suite.checking import verdicts
@@ -63,6 +64,40 @@ class GradcheckResult:
 
     def __bool__(self) -> bool:
         return self.ok
+
+    def meta(self) -> dict[str, Any]:
+        """What a report's meta.json records of this check: the settings that change the
+        numbers (device, TF32 off during the check and what it was before, torch's version),
+        the witnesses, dtype, seed and the inputs' names."""
+        import platform
+
+        from gradcheck_suite import __version__
+
+        torch = dict(self.settings)
+        return {
+            "run_id": self.records[0].run_id if self.records else "gradcheck",
+            "tool_version": __version__,
+            "engine": self.records[0].engine if self.records else "",
+            "torch_version": torch.pop("torch_version", ""),
+            "torch_device": torch.pop("device", "cpu"),
+            "torch_tf32_matmul": torch.pop("tf32_matmul", None),
+            "torch_tf32_cudnn": torch.pop("tf32_cudnn", None),
+            "torch_deterministic": torch.pop("deterministic_algorithms", None),
+            "torch_settings": torch,
+            "witnesses": self.witnesses,
+            "dtypes": [self.dtype],
+            "seed": self.seed,
+            "inputs": self.labels,
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        }
+
+    def write_reports(self, folder: str | Path) -> dict[str, Path]:
+        """results.csv, meta.json (``meta()``) and report.html of this check in ``folder``, as
+        a run writes them; the paths."""
+        from gradcheck_suite.report import write_reports
+
+        return write_reports(self.records, self.meta(), Path(folder))
 
     def fails(self, record: Record) -> bool:
         """A failing verdict; with ``match_torch_at_kinks``, a ``convention`` one too."""

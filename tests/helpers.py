@@ -26,3 +26,22 @@ def draws(strategy: SearchStrategy, n: int = 200) -> list:
     collect()
     assert seen
     return seen
+
+
+def wrong_sin(factor: float = 1.02):
+    """``torch.sin`` as a custom autograd.Function whose backward is ``factor`` too steep: a
+    wrong torch formula, to patch into the catalogue's ``sin`` entry (engine and oracle both
+    run it when the engine is torch)."""
+    import torch
+
+    class WrongSin(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.sin()
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.saved_tensors[0].cos() * factor
+
+    return WrongSin.apply

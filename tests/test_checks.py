@@ -234,20 +234,9 @@ def test_a_wrong_torch_formula_shared_by_both_sides_is_caught_at_a_smooth_point(
     which engine and oracle both run): the old rule called the agreement a convention."""
     import dataclasses
 
-    import torch
+    from helpers import wrong_sin
 
-    class WrongSin(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x.sin()
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * x.cos() * 1.05
-
-    patched = dataclasses.replace(CATALOGUE["sin"], torch_fn=WrongSin.apply, second_order=False)
+    patched = dataclasses.replace(CATALOGUE["sin"], torch_fn=wrong_sin(1.05), second_order=False)
     for engine in (get_engine("torch"), MirrorEngine("reference", reference, OpSpec.call_engine, "t")):
         records = run(CaseChecker(engine, torch_oracle()), patched, np.array([0.3, -1.2, 2.0]))
         expected = "engine-bug" if engine.name == "torch" else "torch-differs"

@@ -507,31 +507,15 @@ def test_ctrl_c_outside_the_work_loops_exits_130_without_a_traceback(monkeypatch
     assert "interrupted" in err and "Traceback" not in err
 
 
-def _wrong_sin():
-    import torch
-
-    class WrongSin(torch.autograd.Function):
-        """torch.sin with a backward 2% too steep: a wrong torch formula."""
-
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x.sin()
-
-        @staticmethod
-        def backward(ctx, g):
-            return g * ctx.saved_tensors[0].cos() * 1.02
-
-    return WrongSin.apply
-
-
 def test_a_wrong_torch_formula_fails_a_run_of_the_torch_engine(tmp_path, monkeypatch, capsys):
     """--engine torch: engine and oracle run the same (here patched) catalogue entry, so their
     agreement proves nothing; the numerical reference finds the wrong gradient and the run fails."""
     import dataclasses
 
     assert run_cli(tmp_path, "--ops", "sin", "--engine", "torch", "--examples", "5", name="right") == 0
-    monkeypatch.setitem(CATALOGUE, "sin", dataclasses.replace(CATALOGUE["sin"], torch_fn=_wrong_sin()))
+    from helpers import wrong_sin
+
+    monkeypatch.setitem(CATALOGUE, "sin", dataclasses.replace(CATALOGUE["sin"], torch_fn=wrong_sin()))
     assert run_cli(tmp_path, "--ops", "sin", "--engine", "torch", "--examples", "5", name="wrong") == 1
     frame, _, _ = results(tmp_path, "wrong")
     fd = frame[frame.check == "vjp-fd"]

@@ -388,3 +388,14 @@ def test_cuda_code_runs_on_cuda_with_tf32_off_and_a_device_budget(dtype):
         assert wrong is False
     finally:
         torch.backends.cuda.matmul.allow_tf32 = False
+
+
+def test_a_result_writes_a_run_folder_whose_meta_records_tf32_off(tmp_path):
+    result = gs.gradcheck(lambda x: MySoftplus.apply(x, 2.0), (x45(),), raise_exception=False, full_result=True)
+    paths = result.write_reports(tmp_path / "mine")
+    meta = json.loads(paths["meta"].read_text())
+    assert meta["torch_tf32_matmul"] is False and meta["torch_tf32_cudnn"] is False
+    assert meta["torch_device"] == "cpu" and meta["witnesses"] == "engine = torch | numerical"
+    assert "tf32_before_check" in meta["torch_settings"]
+    html = paths["html"].read_text()
+    assert "engine-bug" in html and "zero-grad" in html

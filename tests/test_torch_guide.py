@@ -97,7 +97,9 @@ def test_the_pytest_example_fails_one_test_and_shows_the_script(tmp_path):
                          cwd=EXAMPLES, capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
     out = run.stdout
     _, shown = shown_after("pytest test_softplus.py", lang="bash")
-    assert shown.splitlines()[0] in out  # the FAILED line
+    failed_line = shown.splitlines()[0]
+    assert failed_line.startswith("FAILED test_softplus.py::test_softplus_gradient - Failed: gradcheck failed")
+    assert "FAILED test_softplus.py::test_softplus_gradient - Failed: gradcheck failed" in out  # (cut to the width)
     assert re.search(r"=+ 1 failed, 1 passed in [\d.]+s =+", out)
     assert "the gradient of input 0 at [" in out and "Captured gradcheck replay script call" in out
     assert "from softplus import softplus2" in out  # the script imports the function by its name

@@ -70,10 +70,10 @@ def _next_task(conn):
 
 def _checker(engine_name: str, checks: list[str] | None) -> CaseChecker:
     from gradcheck_suite.engines import get_engine
-    from gradcheck_suite.oracles.torch_oracle import torch_oracle
+    from gradcheck_suite.oracles.torch_oracle import settle, torch_oracle
 
     oracle = torch_oracle()
-    oracle.module.set_num_threads(1)
+    settle(oracle.module)
     # torch, hypothesis and the catalogue are long-lived: moved out of the collector's way, full
     # collections stop re-scanning them (a few percent of a run's time).
     gc.freeze()

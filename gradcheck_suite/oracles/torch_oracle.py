@@ -13,6 +13,18 @@ def torch_oracle() -> MirrorEngine:
     return get_engine("torch")
 
 
+def settle(torch: Any) -> None:
+    """What a command (run, fuzz and its workers, replay, pytest --gradcheck) sets for the
+    whole process before checking, and records in meta.json through torch_settings(): one
+    thread (cases are tiny: more threads only wait for each other, costing CPU on a loaded
+    machine), and TF32 off (it rounds float32 matmuls and convolutions on GPUs to 10-bit
+    mantissas). A library call (gradcheck) changes neither for good: it switches TF32 off for
+    the call alone (torch_code/devices.py)."""
+    torch.set_num_threads(1)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+
+
 def torch_settings() -> dict[str, Any]:
     """The settings that change torch's numbers, for the run metadata."""
     import torch

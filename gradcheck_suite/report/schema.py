@@ -38,8 +38,11 @@ META_KEYS: dict[str, tuple[str, str]] = {
     "torch_device": ("torch", "device torch computed on"),
     "torch_threads": ("torch", "torch intra-op threads"),
     "torch_deterministic": ("torch", "torch.are_deterministic_algorithms_enabled()"),
-    "torch_tf32_matmul": ("torch", "torch.backends.cuda.matmul.allow_tf32 (TF32 changes matmul results on GPUs)"),
-    "torch_tf32_cudnn": ("torch", "torch.backends.cudnn.allow_tf32"),
+    "torch_tf32_matmul": (
+        "torch",
+        "torch.backends.cuda.matmul.allow_tf32, switched off for the run (TF32 changes matmul results on GPUs)",
+    ),
+    "torch_tf32_cudnn": ("torch", "torch.backends.cudnn.allow_tf32, switched off for the run"),
     "seed": ("generation", "--seed: every op/dtype stream is seeded from it"),
     "examples": ("generation", "--examples: cases per op and dtype"),
     "programs": ("generation", "--programs: random autograd programs of the semantics check"),
