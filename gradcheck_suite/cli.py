@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import gc
 import importlib
 import signal
 import sys
@@ -155,13 +154,14 @@ def _run(args: argparse.Namespace) -> int:
     )
     out_dir = prepare_output(args.out, args.name or run_id)
 
-    from gradcheck_suite.oracles.torch_oracle import settle, torch_oracle, torch_settings
+    from gradcheck_suite import process
+    from gradcheck_suite.oracles.torch_oracle import torch_oracle
 
     oracle = torch_oracle()
-    settle(oracle.module)  # one thread, TF32 off: recorded in meta.json with torch's other settings
-    # torch, hypothesis and the catalogue are long-lived: moved out of the collector's way, full
-    # collections stop re-scanning them (a few percent of a run's time).
-    gc.freeze()
+    # one thread, TF32 off, malloc thresholds, gc.freeze (process.py): in meta.json
+    state = process.for_command(oracle.module)
+    if not args.quiet:
+        print(process.describe(state), file=sys.stderr)
     records: list = []
     stores = [CaseStore(out_dir / "cases.jsonl"), case_store()]
 
@@ -203,7 +203,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.deterministic:
         for r in records:
             r.duration_ms = float("nan")
-    meta = base_meta(run_id, chosen.engines, args.engine, chosen.ops, started, torch_settings(), runner.STREAM_SETTINGS)
+    meta = base_meta(run_id, chosen.engines, args.engine, chosen.ops, started, state, runner.STREAM_SETTINGS)
     meta |= {
         "seed": args.seed, "examples": args.examples, "programs": args.programs, "dtypes": list(args.dtypes),
         "checks": chosen.checks or "all", "deterministic": args.deterministic,

@@ -238,6 +238,7 @@ def _campaign(args, config: Config, elapsed: float, journal: Journal, chosen, kn
             f"interrupted: reports written from what ran; continue: gradcheck-suite fuzz --resume {journal.folder}",
             file=sys.stderr,
         )
+    meta |= scheduler.process_settings  # the workers' torch and process settings, where one started
     meta |= {
         "mode": "fuzz", "seed": config.seed, "dtypes": config.dtypes, "checks": config.checks or "all",
         "examples": config.examples, "time_budget_s": config.seconds, "workers": config.workers,

@@ -73,6 +73,7 @@ class Scheduler:
         self.every_10s = every_10s  # e.g. saving the time spent, in case the parent is killed
         self.deadline = math.inf
         self._failing: dict[str, Counter] = {}  # failing rows by verdict of each running task
+        self.process_settings: dict = {}  # what the workers set for their processes (process.py), for meta.json
 
     # -- workers ------------------------------------------------------------------------
 
@@ -167,6 +168,7 @@ class Scheduler:
         w.heard = time.monotonic()
         if kind == "ready":
             w.ready = True
+            self.process_settings = self.process_settings or payload[1]
             if self.deadline == math.inf and self._seconds is not None:  # the budget starts with the first worker
                 self.deadline = time.time() + self._seconds
                 self.progress.restart(self._seconds)

@@ -9,7 +9,6 @@ phase climbs toward the cases where the engine is furthest off.
 
 from __future__ import annotations
 
-import gc
 import os
 import signal
 import time
@@ -36,12 +35,12 @@ def main(wid: int, engine_name: str, checks: list[str] | None, run_id: str, seed
     """Process entry point (spawned): build the engine and torch once, then serve tasks."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     try:
-        checker = _checker(engine_name, checks)
+        checker, process_settings = _checker(engine_name, checks)
     except Exception:  # noqa: BLE001 - reported to the parent, which stops the campaign
         conn.send(("failed", wid, traceback.format_exc(limit=8)))
         return
     outbox = _Outbox(conn)
-    outbox.put(("ready", wid, os.getpid()))
+    outbox.put(("ready", wid, (os.getpid(), process_settings)))
     while (message := _next_task(conn)) is not None:
         task, case_data, deadline = message
         try:
@@ -68,16 +67,15 @@ def _next_task(conn):
         return None
 
 
-def _checker(engine_name: str, checks: list[str] | None) -> CaseChecker:
+def _checker(engine_name: str, checks: list[str] | None) -> tuple[CaseChecker, dict]:
+    """The worker's checker, and the process settings it opted into (for meta.json)."""
+    from gradcheck_suite import process
     from gradcheck_suite.engines import get_engine
-    from gradcheck_suite.oracles.torch_oracle import settle, torch_oracle
+    from gradcheck_suite.oracles.torch_oracle import torch_oracle
 
     oracle = torch_oracle()
-    settle(oracle.module)
-    # torch, hypothesis and the catalogue are long-lived: moved out of the collector's way, full
-    # collections stop re-scanning them (a few percent of a run's time).
-    gc.freeze()
-    return CaseChecker(get_engine(engine_name), oracle, checks=checks)
+    checker = CaseChecker(get_engine(engine_name), oracle, checks=checks)
+    return checker, process.for_command(oracle.module)  # after the engine's import: frozen with the rest
 
 
 def _run(task: Task, case_data, deadline: float, checker: CaseChecker, run_id, seed, wid, outbox) -> tuple[int, str]:

@@ -54,6 +54,15 @@ META_KEYS: dict[str, tuple[str, str]] = {
     "numpy_version": ("environment", "NumPy version"),
     "python": ("environment", "Python version"),
     "platform": ("environment", "platform.platform()"),
+    "process_malloc_tuned": (
+        "environment",
+        "the command raised glibc's malloc thresholds for its process (reference/autograd/allocator.py; "
+        "importing the library does not)",
+    ),
+    "process_gc_frozen": (
+        "environment",
+        "the command called gc.freeze() after start-up (importing the library does not)",
+    ),
     "mode": ("campaign", "fuzz for a `gradcheck-suite fuzz` campaign"),
     "time_budget_s": ("campaign", "--time: the campaign's time budget in seconds"),
     "elapsed_s": ("campaign", "seconds the campaign ran, over all its resumptions"),

@@ -7,8 +7,10 @@ in anew on every pass: backward frees the graph, malloc returns the memory, the 
 faults it back, which makes a chain of 100,000-element ops about 3x slower, and leaves the speed
 to depend on what else the process did before. Starting at glibc's own ceilings removes that;
 freed memory past 64 MiB still goes back to the system. Elsewhere (musl, macOS, Windows) nothing
-changes, and ``REFERENCE_TUNE_MALLOC=0`` in the environment leaves malloc alone everywhere (the
-settings are process-wide).
+changes, and ``REFERENCE_TUNE_MALLOC=0`` in the environment leaves malloc alone everywhere.
+
+The settings are process-wide, so importing ``reference`` does not apply them: a program opts in
+by calling ``tune_malloc()`` (gradcheck-suite's commands and benchmarks do, and record it).
 """
 
 from __future__ import annotations

@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 
-from reference.autograd.allocator import tune_malloc
 from reference.autograd.broadcast import to_input
 from reference.autograd.graph import AccumulateGrad, Node, recording
 from reference.grad_mode import enable_grad, no_grad
@@ -32,7 +31,6 @@ CREATE_GRAPH_WARNING = (
     "after use to break the cycle and avoid the leak."
 )
 _warned = set()  # warnings torch gives once per process
-tune_malloc()  # without it, each pass over a large graph page-faults its arrays in anew (allocator.py)
 
 
 def _tensor_cls() -> type:
