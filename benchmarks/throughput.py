@@ -4,7 +4,7 @@ framework's overhead against the bare cost of the engine and torch calls it make
 Every (op, dtype) stream of OPS in float32 and float64 runs through ``runner.run_stream``
 with a fixed seed, as ``gradcheck-suite run`` runs it: the reference engine under test, torch
 as the oracle, one process, torch and NumPy's BLAS on one thread. The engine and the oracle
-are wrapped in timing proxies: each protocol call (forward, vjp, to_numpy, evaluate, vjp_at,
+are wrapped in timing proxies: each protocol call (forward, vjp, to_numpy, evaluate, evaluate_many, vjp_at,
 jvp, hvp) adds its wall time to the bare cost, counted once at the outermost call (a call
 made inside another, on either proxy, belongs to the outer one). Then
 
@@ -15,11 +15,28 @@ made inside another, on either proxy, belongs to the outer one). Then
 
 Each repeat runs every stream again on the same cases (the seed fixes them); a stream's
 figures are the median over the repeats, after one untimed example per stream (torch's first
-calls). ``--profile`` adds two more passes: one that charges each engine and torch call to
+calls). After that untimed pass the process is set up as the commands set theirs
+(``gradcheck_suite.process.for_command``: torch on one thread, TF32 off, glibc's malloc
+thresholds raised, ``gc.freeze()``), and the report says so; torch's settings and the
+collector are put back at the end (the tests run this in-process), the malloc thresholds stay.
+``--profile`` adds two more passes: one that charges each engine and torch call to
 the framework function that made it, and one under cProfile with a clock that stands still
-inside engine and torch calls, for where the framework's own time goes. Usage:
+inside engine and torch calls, for where the framework's own time goes.
+
+``--compare REV`` measures the code at git revision REV beside the working tree's, on the
+same machine state: REV is exported (``git archive``) to a temporary directory, removed
+afterwards, and each side's own ``benchmarks/throughput.py --json`` runs in a subprocess that
+imports that side's ``gradcheck_suite`` and ``reference``, one repeat per subprocess, the two
+sides' repeats interleaved (baseline, current, baseline, ...); both get glibc's malloc
+thresholds raised through ``GLIBC_TUNABLES`` whatever their code does. The seed fixes each
+side's cases, so the streams hold the same cases only if the case generation did not change
+between the two; the table shows both sides' case and check counts.
+
+The measuring machinery (timing proxies, streams, medians, summaries) is in
+``throughput_timing.py``, the ``--profile`` passes in ``throughput_profile.py``. Usage:
 
     python benchmarks/throughput.py [--examples 25] [--repeat 3] [--profile] [--json out.json] [--quick]
+    python benchmarks/throughput.py --compare REV [--examples 25] [--repeat 3] [--json out.json] [--quick]
 """
 
 from __future__ import annotations
@@ -28,252 +45,33 @@ import argparse
 import gc
 import json
 import os
-import statistics
+import signal
+import subprocess
 import sys
-import time
-from collections import Counter, defaultdict
+import tarfile
+import tempfile
+import threading
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 if __name__ == "__main__":  # before NumPy loads its BLAS; importing the module (tests) leaves them alone
     for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
         os.environ.setdefault(_var, "1")
 
-import numpy as np
+from throughput_timing import (
+    DTYPES,
+    OPS,
+    QUICK_OPS,
+    SEED,
+    Stream,
+    measure,
+    median_streams,
+    proxy_cost_seconds,
+    summarise,
+)
 
-from gradcheck_suite import catalogue, runner
-from gradcheck_suite.checking.case import CaseChecker
-from gradcheck_suite.engines import get_engine
-from gradcheck_suite.engines.protocol import Engine
-from gradcheck_suite.oracles.torch_oracle import torch_oracle
-
-# Three ops or so per family: elementwise with and without kinks, reductions, views and
-# copies, indexing, products and solvers, nn layers.
-OPS = (
-    "add", "div", "tanh", "maximum",
-    "sum", "logsumexp", "max_dim",
-    "permute", "cat", "expand",
-    "getitem", "gather",
-    "matmul", "einsum", "linalg.solve",
-    "nn.linear", "nn.layer_norm", "nn.conv2d",
-)  # fmt: skip
-QUICK_OPS = ("add", "matmul")
-DTYPES = ("float32", "float64")
-SEED = 0
-FRAMEWORK_ROOT = os.sep + "gradcheck_suite" + os.sep
-
-
-class Stopwatch:
-    """Bare time of engine and torch calls, by side, method and the framework code that called."""
-
-    def __init__(self, sites: bool = False) -> None:
-        self.sites = sites  # attribute calls to their callers (a frame walk per call: profiling only)
-        self.depth = 0
-        self.bare = 0.0
-        self.by_side: Counter[str] = Counter()
-        self.calls: Counter[str] = Counter()
-        self.by_site: Counter[tuple[str, str, str]] = Counter()
-        self.site_calls: Counter[tuple[str, str, str]] = Counter()
-        self._entered = 0.0  # framework clock at the outermost call's entry
-        self.gc = 0.0  # garbage collection, wherever it lands (while installed as a gc callback)
-        self._gc_start = 0.0
-
-    def on_gc(self, phase: str, info: dict) -> None:
-        if phase == "start":
-            self._gc_start = time.perf_counter()
-        else:
-            self.gc += time.perf_counter() - self._gc_start
-
-    def timed(self, side: str, method: str, fn, *args):
-        if self.depth:  # a call made inside another: its time is the outer call's
-            return fn(*args)
-        start = time.perf_counter()
-        self._entered = start - self.bare  # before depth: the clock must not read a stale entry
-        self.depth = 1
-        try:
-            return fn(*args)
-        finally:
-            spent = time.perf_counter() - start
-            self.bare += spent
-            self.depth = 0
-            self.by_side[side] += spent
-            self.calls[side] += 1
-            if self.sites:
-                site = (side, method, _caller())
-                self.by_site[site] += spent
-                self.site_calls[site] += 1
-
-    def framework_clock(self) -> float:
-        """Wall time outside engine and torch calls (stands still inside them): cProfile's timer."""
-        return self._entered if self.depth else time.perf_counter() - self.bare
-
-
-def _caller() -> str:
-    """The framework function that asked for an engine call (skipping one-line helpers)."""
-    frame = sys._getframe(3)
-    while frame is not None:
-        code = frame.f_code
-        if FRAMEWORK_ROOT in code.co_filename and code.co_name not in ("_attempt", "<lambda>", "<listcomp>"):
-            module = os.path.splitext(os.path.basename(code.co_filename))[0]
-            return f"{module}.{code.co_qualname.replace('.<locals>', '')}"
-        frame = frame.f_back
-    return "?"
-
-
-class TimedEngine(Engine):
-    """An engine whose every protocol call is timed by a Stopwatch, then delegated."""
-
-    def __init__(self, inner: Engine, side: str, watch: Stopwatch) -> None:
-        self.inner, self.side, self.watch = inner, side, watch
-        self.name, self.version = inner.name, inner.version
-
-    def __getattr__(self, attr: str):  # anything beyond the protocol (e.g. torch's ``module``)
-        if attr == "inner":  # not set yet (copying, unpickling)
-            raise AttributeError(attr)
-        return getattr(self.inner, attr)
-
-    def supports(self, op) -> bool:
-        return self.inner.supports(op)
-
-    def _timed(self, method: str, *args):
-        return self.watch.timed(self.side, method, getattr(self.inner, method), *args)
-
-    def forward(self, *args):
-        return self._timed("forward", *args)
-
-    def vjp(self, *args):
-        return self._timed("vjp", *args)
-
-    def to_numpy(self, *args):
-        return self._timed("to_numpy", *args)
-
-    def evaluate(self, *args):
-        return self._timed("evaluate", *args)
-
-    def vjp_at(self, *args):
-        return self._timed("vjp_at", *args)
-
-    def jvp(self, *args):
-        return self._timed("jvp", *args)
-
-    def hvp(self, *args):
-        return self._timed("hvp", *args)
-
-
-class TimedChecker(CaseChecker):
-    """Adds up the wall time spent inside ``check`` (the rest of a stream is hypothesis)."""
-
-    check_seconds = 0.0
-
-    def check(self, case, ids):
-        start = time.perf_counter()
-        try:
-            return super().check(case, ids)
-        finally:
-            self.check_seconds += time.perf_counter() - start
-
-
-@dataclass
-class Stream:
-    """One (op, dtype) stream's figures (seconds); medians over the repeats once merged."""
-
-    op: str
-    family: str
-    dtype: str
-    cases: int = 0
-    checks: int = 0
-    failing: int = 0
-    wall: float = 0.0
-    cpu: float = 0.0
-    checking: float = 0.0  # inside CaseChecker.check
-    engine: float = 0.0  # inside calls of the engine under test
-    torch: float = 0.0  # inside calls of the torch oracle
-    gc: float = 0.0  # garbage collection (in any of the above)
-    calls: int = 0
-
-
-@dataclass
-class Bench:
-    """The checker of one process, its engine and torch behind timing proxies."""
-
-    sites: bool = False
-    watch: Stopwatch = field(init=False)
-    checker: TimedChecker = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.watch = Stopwatch(self.sites)
-        oracle = torch_oracle()
-        oracle.module.set_num_threads(1)
-        self.checker = TimedChecker(
-            TimedEngine(get_engine("reference"), "engine", self.watch), TimedEngine(oracle, "torch", self.watch)
-        )
-
-    def stream(self, op, dtype: str, examples: int) -> Stream:
-        w, c = self.watch, self.checker
-        before = (w.by_side["engine"], w.by_side["torch"], w.calls.total(), c.check_seconds, w.gc)
-        records: list = []
-        wall, cpu = time.perf_counter(), time.process_time()
-        cases = runner.run_stream(op, dtype, c, seed=SEED, examples=examples, run_id="throughput", sink=records.extend)
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        return Stream(
-            op.name, op.family, dtype, cases, len(records), sum(r.failed for r in records), wall, cpu,
-            c.check_seconds - before[3], w.by_side["engine"] - before[0], w.by_side["torch"] - before[1],
-            w.gc - before[4], w.calls.total() - before[2],
-        )  # fmt: skip
-
-    def streams(self, ops, examples: int) -> list[Stream]:
-        return [self.stream(op, dtype, examples) for op in ops for dtype in DTYPES if dtype in op.dtypes]
-
-
-TIMES = ("wall", "cpu", "checking", "engine", "torch", "gc")
-
-
-def measure(ops, examples: int, repeat: int) -> list[Stream]:
-    """Every stream ``repeat`` times after one untimed example each (torch's first calls, lazy
-    imports); each stream's figures are its medians (the cases are the same in every repeat)."""
-    bench = Bench()
-    bench.streams(ops, 1)
-    gc.freeze()  # as the command line does after start-up (see cli.py)
-    gc.callbacks.append(bench.watch.on_gc)
-    try:
-        repeats = [bench.streams(ops, examples) for _ in range(repeat)]
-    finally:
-        gc.callbacks.remove(bench.watch.on_gc)
-    merged = []
-    for runs in zip(*repeats):
-        first = runs[0]
-        timed = {k: statistics.median(getattr(s, k) for s in runs) for k in TIMES}
-        merged.append(Stream(first.op, first.family, first.dtype, first.cases, first.checks, first.failing,
-                             calls=first.calls, **timed))  # fmt: skip
-    return merged
-
-
-def summarise(streams: list[Stream]) -> dict:
-    """Cases and checks per second, and where the time went, over some streams."""
-    s = {k: sum(getattr(x, k) for x in streams) for k in ("cases", "checks", "failing", "calls")}
-    wall, cpu, checking, engine, torch_, gc_ = (sum(getattr(x, k) for x in streams) for k in TIMES)
-    return s | {
-        "wall_s": wall, "cpu_s": cpu,
-        "cases_per_s": s["cases"] / wall, "cases_per_cpu_s": s["cases"] / cpu, "checks_per_s": s["checks"] / wall,
-        "ms_per_case": 1e3 * wall / s["cases"],
-        "engine_pct": 100 * engine / wall, "torch_pct": 100 * torch_ / wall,
-        "checker_own_pct": 100 * (checking - engine - torch_) / wall, "generation_pct": 100 * (wall - checking) / wall,
-        "overhead_pct": 100 * (wall - engine - torch_) / wall, "gc_pct": 100 * gc_ / wall,
-    }  # fmt: skip
-
-
-def proxy_cost_seconds(calls: int = 20_000) -> float:
-    """What one timed call adds to a bare one (the proxies' own cost, counted as overhead)."""
-    bare = Engine()
-    timed = TimedEngine(bare, "engine", Stopwatch())
-    x = np.zeros(3)
-    spent = []
-    for fn in (bare.to_numpy, timed.to_numpy) * 3:
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn(x)
-        spent.append(time.perf_counter() - start)
-    return max(0.0, min(spent[1::2]) - min(spent[0::2])) / calls
-
+from gradcheck_suite import catalogue, process
 
 # -- the report ---------------------------------------------------------------------------------
 
@@ -303,6 +101,7 @@ def print_report(figures: dict) -> None:
     print(f"\n{run['ops']} ops x {len(DTYPES)} dtypes, {run['examples']} examples per stream, seed {SEED}, "
           f"median of {run['repeat']} repeats per stream; reference engine, torch {run['torch_version']}, one "
           f"thread; load average {run['load_before']} -> {run['load_after']} on {run['cpu_count']} CPUs")  # fmt: skip
+    print(f"{process.describe(run['settings'])} (after the untimed pass)")
     print(f"{total['cases_per_s']:.1f} cases/s ({total['cases_per_cpu_s']:.1f} per CPU-second), "
           f"{total['checks_per_s']:.1f} checks/s on one core; framework overhead {total['overhead_pct']:.1f}% "
           f"of the total (target < 30%): checker {total['checker_own_pct']:.1f}%, case generation "
@@ -317,18 +116,39 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--profile", action="store_true", help="also show where the framework's own time goes")
     parser.add_argument("--quick", action="store_true", help=f"{', '.join(QUICK_OPS)}, 2 examples, 1 repeat")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
+    parser.add_argument(
+        "--compare", metavar="REV", default=None,
+        help="measure the code at git revision REV and the working tree's side by side, repeats interleaved",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.quick:
         args.examples, args.repeat = 2, 1
     if args.examples < 1 or args.repeat < 1:
         parser.error(f"--examples and --repeat must be at least 1, got {args.examples} and {args.repeat}")
+    if args.compare is not None:
+        if args.profile:
+            parser.error("--profile measures the working tree alone: not with --compare")
+        figures = compare(args)
+        print_comparison(figures)
+    else:
+        figures = _measure(args)
+        print_report(figures)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(figures, f, indent=2)
+    return figures
+
+
+def _measure(args) -> dict:
+    """This process's figures (and the --profile passes'), its torch and collector as found afterwards."""
     import torch
 
     ops = catalogue.select(QUICK_OPS if args.quick else OPS)
-    threads, load_before = torch.get_num_threads(), os.getloadavg()[0]
+    found = torch.get_num_threads(), torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    frozen, load_before = gc.get_freeze_count(), os.getloadavg()[0]
     try:
-        streams = measure(ops, args.examples, args.repeat)
-        figures = _figures(streams, args, torch.__version__, load_before)
+        streams, settings = measure(ops, args.examples, args.repeat)
+        figures = _figures(streams, args, settings, load_before)
         if args.profile:
             from throughput_profile import bare_by_site, profile_framework  # the --profile passes
 
@@ -337,29 +157,212 @@ def main(argv: list[str] | None = None) -> dict:
                 "bare_by_site": bare_by_site(ops, args.examples, total["engine_pct"] + total["torch_pct"]),
                 **profile_framework(ops, args.examples, total["checker_own_pct"], total["generation_pct"]),
             }
-    finally:
-        torch.set_num_threads(threads)  # as found (the tests run this in-process)
-    print_report(figures)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(figures, f, indent=2)
+    finally:  # as found (the tests run this in-process); malloc's thresholds cannot be read back, so stay
+        torch.set_num_threads(found[0])
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = found[1:]
+        if not frozen:
+            gc.unfreeze()
     return figures
 
 
-def _figures(streams: list[Stream], args, torch_version: str, load_before: float) -> dict:
+def _figures(streams: list[Stream], args, settings: dict, load_before: float) -> dict:
     families = defaultdict(list)
     for s in streams:
         families[s.family].append(s)
     total = {"streams": len(streams)} | summarise(streams)
     return {
         "run": {"ops": len({s.op for s in streams}), "examples": args.examples, "repeat": args.repeat, "seed": SEED,
-                "torch_version": torch_version, "cpu_count": os.cpu_count(), "load_before": round(load_before, 2),
-                "load_after": round(os.getloadavg()[0], 2),
-                "proxy_pct": 100 * proxy_cost_seconds() * total["calls"] / total["wall_s"]},
+                "torch_version": settings["torch_version"], "cpu_count": os.cpu_count(),
+                "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2),
+                "proxy_pct": 100 * proxy_cost_seconds() * total["calls"] / total["wall_s"], "settings": settings},
         "total": total,
         "families": {name: {"streams": len(ss)} | summarise(ss) for name, ss in families.items()},
         "streams": [asdict(s) for s in streams],
     }  # fmt: skip
+
+
+# -- --compare REV: the code at REV beside the working tree's -------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = Path("benchmarks") / "throughput.py"
+WHICH_CODE = "import gradcheck_suite, reference; print(gradcheck_suite.__file__); print(reference.__file__)"
+COMPARED = (  # (label, key in a side's totals, format)
+    ("cases/s", "cases_per_s", ".1f"), ("cases/CPU-s", "cases_per_cpu_s", ".1f"), ("overhead %", "overhead_pct", ".1f"),
+    ("checker %", "checker_own_pct", ".1f"), ("generation %", "generation_pct", ".1f"),
+    ("engine %", "engine_pct", ".1f"), ("torch %", "torch_pct", ".1f"), ("ms/case", "ms_per_case", ".2f"),
+)  # fmt: skip
+COUNTED = (("cases", "cases"), ("checks", "checks"), ("failing checks", "failing"))
+
+
+@dataclass
+class Side:
+    """One side of a comparison: a tree of the code, and its runs' figures (one repeat each)."""
+
+    name: str  # baseline | current
+    label: str
+    tree: Path
+    code: dict = field(default_factory=dict)  # which gradcheck_suite and reference its processes import
+    runs: list[dict] = field(default_factory=list)
+
+    def env(self) -> dict[str, str]:
+        """The environment of its processes: its tree first on the path, malloc's thresholds preset."""
+        path = os.pathsep.join(filter(None, (str(self.tree), os.environ.get("PYTHONPATH"))))
+        return dict(os.environ, PYTHONPATH=path) | _malloc_env()
+
+    def python(self, *argv: str) -> subprocess.CompletedProcess:
+        done = subprocess.run([sys.executable, *argv], cwd=self.tree, env=self.env(), capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"{self.name} ({self.label}): {' '.join(argv[:2])} failed:\n{done.stderr[-3000:]}")
+        return done
+
+    def which_code(self) -> None:
+        """The files its processes import, refused unless they lie in its tree (not the installed ones)."""
+        found = self.python("-c", WHICH_CODE).stdout.split()
+        self.code = dict(zip(("gradcheck_suite", "reference"), found))
+        for package, file in self.code.items():
+            if not Path(file).resolve().is_relative_to(self.tree.resolve()):
+                raise SystemExit(f"{self.name}: {package} imported from {file}, not from {self.tree}")
+
+    def measure_once(self, args, out: Path) -> dict:
+        """One repeat of every stream by this side's own throughput.py, in a fresh process."""
+        if not (self.tree / SCRIPT).is_file():
+            raise SystemExit(f"{self.name} ({self.label}) has no {SCRIPT}")
+        quick = ["--quick"] if args.quick else []
+        self.python(str(SCRIPT), "--examples", str(args.examples), "--repeat", "1", "--json", str(out), *quick)
+        self.runs.append(json.loads(out.read_text()))
+        return self.runs[-1]
+
+    def figures(self) -> dict:
+        """Each stream's medians over the runs, summarised; the runs' own totals beside."""
+        merged = median_streams([[Stream.from_dict(s) for s in run["streams"]] for run in self.runs])
+        first, last = self.runs[0]["run"], self.runs[-1]["run"]
+        settings = first.get("settings")  # recorded since the process settings were (older code: absent)
+        return {
+            "label": self.label, "tree": str(self.tree), "code": self.code,
+            "total": {"streams": len(merged)} | summarise(merged),
+            "streams": [asdict(s) for s in merged],
+            "runs_cases_per_s": [run["total"]["cases_per_s"] for run in self.runs],
+            "torch_version": first["torch_version"], "load_before": first["load_before"],
+            "load_after": last["load_after"],
+            "process": process.describe(settings) if settings else "process settings: not recorded by its code",
+        }  # fmt: skip
+
+
+def _malloc_env() -> dict[str, str]:
+    """glibc's malloc thresholds at the ceilings ``tune_malloc`` sets, for any code's process (older
+    code may set them on import or not at all); nothing where ``REFERENCE_TUNE_MALLOC=0``."""
+    from reference.autograd.allocator import MMAP_THRESHOLD, TRIM_THRESHOLD
+
+    if os.environ.get("REFERENCE_TUNE_MALLOC", "1") == "0":
+        return {}
+    tunables = f"glibc.malloc.mmap_threshold={MMAP_THRESHOLD}:glibc.malloc.trim_threshold={TRIM_THRESHOLD}"
+    return {"GLIBC_TUNABLES": ":".join(filter(None, (os.environ.get("GLIBC_TUNABLES"), tunables)))}
+
+
+def _git(*argv: str, stdout=subprocess.PIPE, text: bool = False) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "-C", str(ROOT), *argv], check=True, stdout=stdout, stderr=subprocess.PIPE, text=text)
+
+
+def export(rev: str, into: Path) -> str:
+    """The files of revision ``rev`` (committed ones, as ``git archive`` gives them) under ``into``; its commit."""
+    try:
+        commit = _git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", text=True).stdout.strip()
+    except subprocess.CalledProcessError:
+        raise SystemExit(f"--compare: {rev!r} is not a revision of {ROOT}") from None
+    with tempfile.TemporaryFile(dir=into.parent) as archive:
+        _git("archive", "--format=tar", commit, stdout=archive)
+        archive.seek(0)
+        with tarfile.open(fileobj=archive) as tar:
+            tar.extractall(into, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+    return commit
+
+
+def _working_tree() -> str:
+    """The working tree's label: its HEAD and how many files differ from it (untracked ones included)."""
+    head = _git("rev-parse", "--short=12", "HEAD", text=True).stdout.strip()
+    changed = len(_git("status", "--porcelain", text=True).stdout.splitlines())
+    return f"working tree (HEAD {head}" + (f" + {changed} changed files)" if changed else ", unchanged)")
+
+
+def compare(args) -> dict:
+    """The code at ``args.compare`` and the working tree's, each side's repeats in its own
+    processes, interleaved; the temporary tree removed afterwards (on Ctrl-C and SIGTERM too)."""
+    main_thread = threading.current_thread() is threading.main_thread()  # where signal handlers can be set
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
+    try:
+        with tempfile.TemporaryDirectory(prefix="throughput-compare-") as tmp:
+            commit = export(args.compare, Path(tmp) / "baseline")
+            sides = (Side("baseline", f"{args.compare} ({commit[:12]})", Path(tmp) / "baseline"),
+                     Side("current", _working_tree(), ROOT))  # fmt: skip
+            for side in sides:
+                side.which_code()
+                code = side.code["gradcheck_suite"]
+                print(f"{side.name}: {side.label}, gradcheck_suite from {code}", file=sys.stderr)
+            for r in range(args.repeat):
+                for side in sides:
+                    total = side.measure_once(args, Path(tmp) / f"{side.name}-{r}.json")["total"]
+                    print(f"repeat {r + 1}/{args.repeat}: {side.name:<8} {total['cases_per_s']:.1f} cases/s",
+                          file=sys.stderr, flush=True)  # fmt: skip
+            baseline, current = (side.figures() for side in sides)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+    return _comparison(args, commit, baseline, current)
+
+
+def _terminate(signum, frame) -> None:
+    raise SystemExit(128 + signum)  # unwinds: the temporary tree is removed
+
+
+def _comparison(args, commit: str, baseline: dict, current: dict) -> dict:
+    b, c = baseline["total"], current["total"]
+    ratio = {key: c[key] / b[key] if b[key] else None for _, key, _ in COMPARED}
+    same = [(s["op"], s["dtype"], s["cases"]) for s in baseline["streams"]] == [
+        (s["op"], s["dtype"], s["cases"]) for s in current["streams"]
+    ]
+    return {
+        "run": {"compare": args.compare, "commit": commit, "examples": args.examples, "repeat": args.repeat,
+                "quick": args.quick, "seed": SEED, "cpu_count": os.cpu_count(), "interleaved": True,
+                "malloc_env": _malloc_env()},
+        "baseline": baseline, "current": current, "ratio": ratio,
+        "same_case_counts": same, "same_check_counts": same and b["checks"] == c["checks"],
+        "targets": {"overhead_below_30_pct": c["overhead_pct"] < 30,
+                    "cases_per_s_at_least_2x": ratio["cases_per_s"] >= 2},
+    }  # fmt: skip
+
+
+def print_comparison(figures: dict) -> None:
+    run, b, c, ratio = figures["run"], figures["baseline"], figures["current"], figures["ratio"]
+    head = f"baseline {run['compare']}"
+    print(f"{'':<16} {head:>20} {'current':>20} {'current/baseline':>17}")
+    for label, key, fmt in COMPARED:
+        r = ratio[key]
+        print(f"{label:<16} {b['total'][key]:>20{fmt}} {c['total'][key]:>20{fmt}} {f'{r:.2f}x' if r else '-':>17}")
+    for label, key in COUNTED:
+        print(f"{label:<16} {b['total'][key]:>20} {c['total'][key]:>20}")
+    for name, side in (("baseline", b), ("current", c)):
+        runs = ", ".join(f"{x:.1f}" for x in side["runs_cases_per_s"])
+        print(f"\n{name}: {side['label']}, gradcheck_suite from "
+              f"{side['code']['gradcheck_suite']}; torch {side['torch_version']}; cases/s by repeat {runs}; "
+              f"{side['process']}")  # fmt: skip
+    counts = "the same" if figures["same_case_counts"] else "NOT the same"
+    print(f"\n{b['total']['streams']} and {c['total']['streams']} streams, {run['examples']} examples per stream, seed "
+          f"{run['seed']}, medians of {run['repeat']} repeats per stream, the two sides' repeats interleaved, each in "
+          f"a fresh process; load average {b['load_before']} -> {c['load_after']} on {run['cpu_count']} CPUs; "
+          f"both sides with {_describe_env(run['malloc_env'])}")  # fmt: skip
+    print(
+        f"case counts per stream: {counts} on both sides (checks {b['total']['checks']} and {c['total']['checks']}); "
+        "the seed fixes each side's own cases: if the case generation changed between the two, equal counts need "
+        "not mean equal cases"
+    )
+    t = figures["targets"]
+    print(f"targets: overhead < 30%: {'yes' if t['overhead_below_30_pct'] else 'no'} "
+          f"({c['total']['overhead_pct']:.1f}%); cases/s >= 2x baseline: "
+          f"{'yes' if t['cases_per_s_at_least_2x'] else 'no'} ({ratio['cases_per_s']:.2f}x)")  # fmt: skip
+
+
+def _describe_env(env: dict) -> str:
+    return f"GLIBC_TUNABLES={env['GLIBC_TUNABLES']}" if env else "malloc untouched by the environment"
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """``throughput.py --profile``: where the framework's own time goes. One pass charges each
 engine and torch call to the framework function that made it; one runs cProfile with a clock
-that stands still inside engine and torch calls (NumPy and builtins charged to their caller)."""
+that stands still inside engine and torch calls (NumPy and builtins charged to their caller).
+Both passes use the measuring machinery of ``throughput_timing.py`` (and nothing of the command)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import os
 import pstats
 from collections import Counter
 
-from throughput import Bench
+from throughput_timing import Bench
 
 # -- where the framework's time goes (--profile) ---------------------------------------------
 
@@ -31,6 +32,7 @@ def bare_by_site(ops, examples: int, bare_pct: float, top: int = 12) -> list[dic
     ]  # fmt: skip
 
 
+TIMING_FILE = "throughput_timing.py"  # TimedChecker.check and the timing proxies
 GENERATION = ("hypothesis", "gradcheck_suite/strategies.py", "gradcheck_suite/runner.py")  # outside check()
 
 
@@ -48,7 +50,7 @@ def profile_framework(ops, examples: int, checker_pct: float, generation_pct: fl
     profiler.disable()
     stats = pstats.Stats(profiler).stats
     charged = owners(stats)
-    inside = next(row[3] for f, row in stats.items() if f[2] == "check" and f[0].endswith("throughput.py"))
+    inside = next(row[3] for f, row in stats.items() if f[2] == "check" and f[0].endswith(TIMING_FILE))
     scales = (checker_pct / inside, generation_pct / (charged.total() - inside))
     modules: Counter[str] = Counter()
     for owner, spent in charged.items():
@@ -85,8 +87,8 @@ def _owner(filename: str) -> str | None:
         return "gradcheck_suite/" + path.split("gradcheck_suite/", 1)[1]
     if "/hypothesis/" in path:
         return "hypothesis"
-    if path.endswith("throughput.py"):
-        return "benchmarks/throughput.py (timing proxies)"
+    if path.endswith(TIMING_FILE):
+        return f"benchmarks/{TIMING_FILE} (timing proxies)"
     return None
 
 

@@ -39,7 +39,8 @@ def settings() -> dict[str, Any]:
     """torch's settings (torch_oracle.torch_settings) and what ``for_command`` set."""
     from gradcheck_suite.oracles.torch_oracle import torch_settings
 
-    return torch_settings() | {"process_" + key: value for key, value in _SET.items()}
+    frozen = _SET["gc_frozen"] and gc.get_freeze_count() > 0  # gc.unfreeze() since (a benchmark called in-process)
+    return torch_settings() | {"process_malloc_tuned": _SET["malloc_tuned"], "process_gc_frozen": frozen}
 
 
 def describe(state: dict[str, Any]) -> str:

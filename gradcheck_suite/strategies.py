@@ -32,9 +32,30 @@ def shapes(min_dims: int = 0, max_dims: int = MAX_DIMS, min_side: int = 0, max_s
 
 def broadcast_shapes(num_shapes: int = 2, max_dims: int = MAX_DIMS, max_side: int = MAX_SIDE):
     """``num_shapes`` mutually broadcastable shapes (different ranks, size-1 dims, size 0)."""
-    return hnp.mutually_broadcastable_shapes(
-        num_shapes=num_shapes, min_dims=0, max_dims=max_dims, min_side=0, max_side=max_side
-    ).map(lambda b: tuple(b.input_shapes))
+    return _broadcast_shapes(num_shapes, max_dims, max_side)
+
+
+@functools.cache
+def _full_shapes(max_dims: int, max_side: int):
+    return shapes(max_dims=max_dims, max_side=max_side)
+
+
+@st.composite
+def _broadcast_shapes(draw: st.DrawFn, num_shapes: int, max_dims: int, max_side: int) -> tuple[Shape, ...]:
+    """A full shape, then for each input two choices: how many leading dims it lacks (none for
+    about half of them) and which of the rest are 1 (a bit mask). Two draws per input where
+    hypothesis's own mutually_broadcastable_shapes makes two per input and dimension (a third
+    of the time it took to generate a pointwise case); both shrink to equal shapes."""
+    (full,) = draw(_full_shapes(max_dims, max_side), label="broadcast shape")
+    out = []
+    for i in range(num_shapes):
+        # about half the inputs keep every dim: dropping some on every input made most cases tiny
+        lacks = max(0, draw(_integers(0, 2 * len(full)), label=f"leading dims input {i} lacks") - len(full))
+        rank = len(full) - lacks
+        ones = draw(_integers(0, 2**rank - 1), label=f"size-1 dims of input {i} (bit mask)") if rank else 0
+        own = full[len(full) - rank :]
+        out.append(tuple(1 if ones >> d & 1 else n for d, n in enumerate(own)))
+    return tuple(out)
 
 
 @st.composite
@@ -68,10 +89,54 @@ def matmul_shapes(draw: st.DrawFn, max_side: int = MAX_SIDE) -> tuple[Shape, Sha
     return left, right
 
 
-@functools.lru_cache(maxsize=4096)  # building and validating the strategy costs as much as a draw
+# How an array's values are laid out (values()): mostly spread over the domain; some arrays
+# repeat a few values (ties: max, sort, maximum), sit on a grid of quarters (exact arithmetic,
+# integers, zero where the domain has it) or crowd the domain's bounds.
+LAYOUTS = ("spread", "repeated", "quarters", "bounds")
+
+
+# Strategies made once and drawn from many times: hypothesis validates a strategy on its first
+# draw, which for a small one costs as much as the draw itself.
+_integers = functools.lru_cache(maxsize=1024)(st.integers)
+
+
+@functools.lru_cache(maxsize=4096)
 def values(shape: Shape, domain: Domain, dtype: str) -> st.SearchStrategy[np.ndarray]:
-    """An array of ``shape`` with elements in ``domain`` (drawn in float64, then cast)."""
-    return hnp.arrays(np.float64, shape, elements=domain.elements()).map(lambda a: a.astype(dtype))
+    """An array of ``shape`` with elements in ``domain`` (made in float64, then cast). Two
+    choices per array, whatever its size: a layout and one byte string with 8 bytes per element
+    (hypothesis draws an element at a time at about the cost of a whole case's checks in
+    NumPy). The bytes map to values monotonically, so shrinking a byte string shrinks values
+    toward the domain's lower end, and a stored case replays from its exact arrays."""
+    n = math.prod(shape)
+    if n == 0:
+        return st.just(np.zeros(shape, dtype=dtype))
+    return st.tuples(st.sampled_from(LAYOUTS), st.binary(min_size=8 * n, max_size=8 * n)).map(
+        lambda drawn: _laid_out(drawn[0], drawn[1], shape, domain).astype(dtype)
+    )
+
+
+def _laid_out(layout: str, raw: bytes, shape: Shape, domain: Domain) -> np.ndarray:
+    """The values of one array from its layout and 8 bytes per element (see LAYOUTS). All-zero
+    bytes give the domain's simplest value (0, or the bound nearest to it), and values move
+    away from it as the bytes grow, so shrinking simplifies values as hypothesis's floats do."""
+    bits = np.frombuffer(raw, dtype=">u8")  # big-endian: the first bytes weigh most, as hypothesis shrinks
+    unit = (bits >> np.uint64(11)).astype(np.float64) * 2.0**-53  # [0, 1), 53 bits
+    if layout == "repeated":  # one to three distinct values, each element one of them
+        pool = np.arange(min(bits.size, 1 + int(bits[0] % np.uint64(3))))
+        pick = pool[(bits % np.uint64(pool.size)).astype(np.intp)]
+        unit, bits = unit[pick], bits[pick]
+    low, high = domain.low, domain.high
+    simplest = min(max(0.0, low), high)
+    down = ((bits >> np.uint64(1)) & np.uint64(1)).astype(bool) & (simplest > low)  # below the simplest value
+    x = np.where(down, simplest - unit * (simplest - low), simplest + unit * (high - simplest))
+    if layout == "quarters":
+        x = np.clip(np.round(x * 4) / 4, np.ceil(low * 4) / 4, np.floor(high * 4) / 4)
+    elif layout == "bounds":  # each element at the lower or the upper bound, or spread
+        side = (bits >> np.uint64(2)) % np.uint64(3)
+        x = np.where(side == 1, low, np.where(side == 2, high, x))
+    if domain.symmetric:
+        x = np.where((bits & np.uint64(1)).astype(bool), -x, x)
+    return x.reshape(shape)
 
 
 def dims(ndim: int, *, allow_none: bool = True) -> st.SearchStrategy[Any]:
@@ -144,17 +209,33 @@ class Case:
         return tuple(x.shape for x in self.inputs)
 
 
+_KWARGS: dict[tuple[int, tuple], tuple[OpSpec, st.SearchStrategy[dict]]] = {}
+
+
+def kwargs_for(op: OpSpec, shapes_: tuple[Shape, ...]) -> st.SearchStrategy[dict]:
+    """``op.kwargs(shapes)``, built once per op and shapes: hypothesis validates a strategy
+    the first time it draws from it, which cost as much as the draw itself."""
+    key = (id(op), shapes_)
+    hit = _KWARGS.get(key)
+    if hit is None or hit[0] is not op:
+        if len(_KWARGS) > 16384:
+            _KWARGS.clear()
+        hit = _KWARGS[key] = (op, op.kwargs(shapes_))
+    return hit[1]
+
+
 @st.composite
 def cases(draw: st.DrawFn, op: OpSpec, dtype: str) -> Case:
     shapes_ = draw(op.shapes, label="shapes")
-    kwargs = draw(op.kwargs(shapes_), label="kwargs")
+    kwargs = draw(kwargs_for(op, shapes_), label="kwargs")
+    aim = op.kinks is not None and draw(_integers(0, KINK_ODDS - 1), label="aim at a kink") == 0
     inputs = tuple(
         draw(values(shape, domain, dtype), label=f"input {i}")
         for i, (shape, domain) in enumerate(zip(shapes_, op.domains))
     )
-    if op.kinks is not None and draw(st.integers(0, KINK_ODDS - 1), label="aim at a kink") == 0:
+    if aim:
         inputs = draw(at_kinks(op.kinks, inputs, kwargs), label="kink placement")
-    seed = draw(st.integers(0, 2**32 - 1), label="cotangent seed")
+    seed = draw(_integers(0, 2**32 - 1), label="cotangent seed")
     return Case(op=op, dtype=dtype, inputs=inputs, kwargs=kwargs, cotangent_seed=seed)
 
 

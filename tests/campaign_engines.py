@@ -33,6 +33,15 @@ class WrongMulGradient(_Reference):
         return [2 * g for g in grads] if self.planted else grads
 
 
+class SlowWrongMulGradient(WrongMulGradient):
+    """WrongMulGradient at 50 ms a case or more: a chunk runs long enough to be caught running,
+    and a campaign long enough to be interrupted after its first finding, even on a loaded machine."""
+
+    def forward(self, op, arrays, kwargs):
+        time.sleep(0.05)
+        return super().forward(op, arrays, kwargs)
+
+
 class HangsOnExpCrashesOnSin(_Reference):
     """exp's forward never returns (a hang); sin's kills the process (as a segfault in native
     code would); other ops are fine."""

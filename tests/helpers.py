@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.strategies import SearchStrategy
 
@@ -45,3 +50,24 @@ def wrong_sin(factor: float = 1.02):
             return g * ctx.saved_tensors[0].cos() * factor
 
     return WrongSin.apply
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fuzz_env(cache: Path) -> dict:
+    """The environment of a ``gradcheck-suite fuzz`` subprocess: the test engines importable
+    (tests/ on PYTHONPATH), its own case cache, a progress line every second."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests"), env.get("PYTHONPATH", "")])
+    env["GRADCHECK_SUITE_CACHE"] = str(cache)
+    env["GRADCHECK_PROGRESS_EVERY"] = "1"
+    return env
+
+
+def fuzz(*args: str, env: dict, **kw) -> subprocess.Popen:
+    """``gradcheck-suite fuzz ARGS`` started in the repository, output (both streams) piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "gradcheck_suite", "fuzz", *args], cwd=ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw,
+    )  # fmt: skip

@@ -4,7 +4,6 @@ replay; a hanging and a crashing case recorded while the campaign goes on."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -14,27 +13,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import fuzz as _fuzz
+from helpers import fuzz_env as _env
 
 from gradcheck_suite.campaign.journal import Journal
 from gradcheck_suite.campaign.plan import Config, chunk_tasks, parse_duration
 from gradcheck_suite.records import Record
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _env(cache: Path) -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests"), env.get("PYTHONPATH", "")])
-    env["GRADCHECK_SUITE_CACHE"] = str(cache)
-    env["GRADCHECK_PROGRESS_EVERY"] = "1"
-    return env
-
-
-def _fuzz(*args: str, env: dict, **kw) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "gradcheck_suite", "fuzz", *args], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw,
-    )  # fmt: skip
 
 
 def _failing_lines(path: Path) -> int:
@@ -47,7 +33,7 @@ def _failing_lines(path: Path) -> int:
 def test_campaign_finds_a_planted_bug_survives_ctrl_c_resumes_and_replays(tmp_path):
     env = _env(tmp_path / "cache")
     folder = tmp_path / "out" / "camp"
-    args = ["--ops", "mul,add", "--engine", "campaign_engines:WrongMulGradient", "--workers", "2",
+    args = ["--ops", "mul,add", "--engine", "campaign_engines:SlowWrongMulGradient", "--workers", "2",
             "--examples", "60", "--chunk", "10", "--checks", "forward,vjp-torch,vjp-fd",
             "--out", str(tmp_path / "out"), "--name", "camp"]  # fmt: skip
     proc = _fuzz(*args, env=env)
@@ -317,6 +303,7 @@ def test_a_task_sent_to_a_worker_that_just_died_is_given_to_the_next(tmp_path):
     from gradcheck_suite.campaign.folding import PassFolder
     from gradcheck_suite.campaign.plan import Task
     from gradcheck_suite.campaign.progress import Progress
+    from gradcheck_suite.campaign.recorder import Recorder
     from gradcheck_suite.campaign.scheduler import Scheduler, _Worker
 
     class Conn:
@@ -330,8 +317,9 @@ def test_a_task_sent_to_a_worker_that_just_died_is_given_to_the_next(tmp_path):
 
     config = Config("c", ["add"], ["float64"], None, "reference", 0, 10, None, 2, 5, 60.0)
     progress = Progress(planned=None, seconds_left=None, quiet=True)
-    scheduler = Scheduler(config, Journal(tmp_path), progress, run_id="c", engine_name="reference",
-                          keep_case=lambda *a, **k: None, folder=PassFolder())  # fmt: skip
+    recorder = Recorder(config, Journal(tmp_path), progress, run_id="c", engine_name="reference",
+                        keep_case=lambda *a, **k: None, folder=PassFolder())  # fmt: skip
+    scheduler = Scheduler(config, recorder, run_id="c")
     dead, alive = _Worker(None, Conn(dead=True), ready=True), _Worker(None, Conn(dead=False), ready=True)
     scheduler.workers = {0: dead, 1: alive}
     tasks = iter([(Task("add", "float64", 0, 5), None), (Task("add", "float64", 1, 5), None)])

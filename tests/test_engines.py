@@ -217,3 +217,41 @@ def test_engines_that_fail_to_load_are_usage_errors(tmp_path, monkeypatch):
     point = types.SimpleNamespace(name="missing", load=lambda: (_ for _ in ()).throw(AttributeError("no E")))
     monkeypatch.setattr(engines, "entry_points", lambda group: [point])
     _raises("missing", "could not be loaded", "AttributeError")
+
+
+def test_torch_evaluates_many_points_in_one_vectorised_call_or_one_by_one(monkeypatch):
+    """evaluate_many: vmap where torch vectorises the op (the same values as single calls, both
+    ends of every batch checked), point by point where it cannot (an op that reads NumPy inside),
+    for a few points, or for a batch whose ends differ, without that deciding the next batch."""
+    from gradcheck_suite.catalogue import CATALOGUE
+    from gradcheck_suite.engines import mirror
+    from gradcheck_suite.oracles.torch_oracle import torch_oracle
+
+    torch = torch_oracle()
+    singles: list[int] = []
+    evaluate = torch.evaluate
+    monkeypatch.setattr(torch, "evaluate", lambda op, arrays, kwargs: singles.append(1) or evaluate(op, arrays, kwargs))
+    rng = np.random.default_rng(0)
+    points = [[rng.standard_normal((3, 4)), rng.standard_normal((4, 2))] for _ in range(mirror.MIN_BATCH)]
+    got = torch.evaluate_many(CATALOGUE["matmul"], points, {})
+    assert len(singles) == 2  # the two ends, checked against the vectorised call
+    for p, g in zip(points, got):
+        np.testing.assert_allclose(g, p[0] @ p[1], rtol=1e-12)
+    singles.clear()
+    few = torch.evaluate_many(CATALOGUE["tanh"], [[np.ones(3)], [np.zeros(3)]], {})
+    assert len(singles) == 2 and np.allclose(few[0], np.tanh(1.0))
+    with monkeypatch.context() as m:  # a batched kernel that computes otherwise: this batch goes point by point
+        m.setattr(mirror, "_same", lambda a, b: False)
+        singles.clear()
+        looped = torch.evaluate_many(CATALOGUE["matmul"], points, {})
+        assert len(singles) == len(points) and all(np.array_equal(a, b) for a, b in zip(looped, got))
+    singles.clear()
+    torch.evaluate_many(CATALOGUE["matmul"], points, {})
+    assert len(singles) == 2  # the next batch is vectorised again: nothing carried over from the one before
+    dropout = CATALOGUE["nn.dropout"]  # its torch twin builds the engine's mask with NumPy: not vmappable
+    kwargs = {"p": 0.5, "seed": 3}
+    singles_in = [[rng.standard_normal(5)] for _ in range(mirror.MIN_BATCH)]
+    many = torch.evaluate_many(dropout, singles_in, kwargs)
+    assert len(torch._refused) == 1
+    for p, g in zip(singles_in, many):
+        np.testing.assert_array_equal(g, evaluate(dropout, p, kwargs))

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from gradcheck_suite.oracles import finite_diff as fd
+from gradcheck_suite.oracles import nearby
 
 Terms = Callable[[list[np.ndarray]], np.ndarray]
 
@@ -321,8 +322,27 @@ def test_steps_narrow_for_an_ill_conditioned_function_only():
 
 def test_nearby_points_break_a_small_tie_every_way():
     x = np.array([2.0, 2.0, 2.0, 5.0])
-    group = fd.tied_group(x, np.array([0]))
+    group = nearby.tied_group(x, np.array([0]))
     assert group.tolist() == [0, 1, 2]
-    orders = {tuple(np.argsort(y[group])) for y in fd.nearby_points(np.random.default_rng(0), x, group)}
+    orders = {tuple(np.argsort(y[group])) for y in nearby.nearby_points(np.random.default_rng(0), x, group)}
     assert len(orders) == 6  # every order of the three tied elements
-    assert all(y[3] == 5.0 for y in fd.nearby_points(np.random.default_rng(0), x, group))
+    assert all(y[3] == 5.0 for y in nearby.nearby_points(np.random.default_rng(0), x, group))
+
+
+def test_elements_in_one_batch_are_element_by_element():
+    """fd.elements asks for all its points at once and gives what fd.element gives, target by target."""
+    phi = phi_of(lambda xs: np.sin(xs[0]) * xs[1] ** 2)
+    calls = []
+
+    def phi_many(points):
+        calls.append(len(points))
+        got = [phi(p) for p in points]
+        return np.array([g[0] for g in got]), np.array([g[1] for g in got])
+
+    targets = [(0, (0, 1)), (1, (2, 3)), (0, (2, 0))]
+    values, errors = fd.elements(phi_many, [X, Y], targets, shrinks=[1.0, 0.5])
+    assert calls == [4 * len(targets)]
+    for n, (i, k) in enumerate(targets):
+        one = fd.element(phi, [X, Y], i, k, shrink=[1.0, 0.5][i])
+        assert values[n] == one.value and errors[n] == one.error
+    assert abs(values[0] - np.cos(X[0, 1]) * Y[0, 1] ** 2) < 1e-9

@@ -251,7 +251,7 @@ def test_cases_do_not_depend_on_unrelated_local_modules(local_constants_probe):
     assert local_constants_probe["after_import"] is True
 
 
-def _cases_of(checker, engine, profile=None) -> list[tuple]:
+def _cases_of(checker, engine, profile=None, examples: int = 15) -> list[tuple]:
     seen = []
     checker = CaseChecker(engine, checker.oracle, checks=["vjp-torch"])
     original = checker.check
@@ -261,7 +261,7 @@ def _cases_of(checker, engine, profile=None) -> list[tuple]:
         return original(case, ids)
 
     checker.check = spy
-    runner.run_stream(CATALOGUE["mul"], "float64", checker, seed=3, examples=15, run_id="t", sink=lambda r: None,
+    runner.run_stream(CATALOGUE["mul"], "float64", checker, seed=3, examples=examples, run_id="t", sink=lambda r: None,
                       settings_=profile)  # fmt: skip
     return seen
 
@@ -276,4 +276,5 @@ def test_a_conformance_stream_does_not_depend_on_the_engines_errors(checker):
 
     assert _cases_of(checker, get_engine()) == _cases_of(checker, WrongMulGradient())
     targeted = PROFILES["campaign"]
-    assert _cases_of(checker, get_engine(), targeted) != _cases_of(checker, WrongMulGradient(), targeted)
+    # steering needs a case where the planted error shows (more than two elements) early enough
+    assert _cases_of(checker, get_engine(), targeted, 40) != _cases_of(checker, WrongMulGradient(), targeted, 40)

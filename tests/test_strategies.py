@@ -266,7 +266,8 @@ def _kinked(kinks, domains=(REAL,), shape_strategy=None, kwargs=None):
 
     from gradcheck_suite.catalogue.spec import op
 
-    return op("k", "test", lambda ns, *a, **kw: a[0], shape_strategy or shapes(min_side=1), domains,
+    shaped = shapes(min_side=1) if shape_strategy is None else shape_strategy
+    return op("k", "test", lambda ns, *a, **kw: a[0], shaped, domains,
               kinks=kinks, kwargs=(lambda s: st.just(kwargs)) if kwargs else (lambda s: st.just({})))  # fmt: skip
 
 

@@ -1,5 +1,6 @@
 """``gradcheck-suite fuzz``: a campaign over the catalogue with a time or example budget,
-worker processes, live progress, and a folder that survives interruption (--resume).
+worker processes (or a Dask cluster: --scheduler), live progress, and a folder that survives
+interruption (--resume).
 
 Failing cases from earlier runs (the project cache, see cache.py) are checked again first,
 then the streams start; every failing case gets a replay id (`gradcheck-suite replay ID`).
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from gradcheck_suite.campaign.folding import SAMPLE, PassFolder
 from gradcheck_suite.campaign.journal import CampaignError, Journal
-from gradcheck_suite.campaign.plan import Config, Task, chunk_tasks, parse_duration, planned_cases
+from gradcheck_suite.campaign.plan import Config, all_tasks, parse_duration, planned_cases, stored_retries
 from gradcheck_suite.options import (
     UsageError,
     add_output,
@@ -30,7 +31,6 @@ from gradcheck_suite.options import (
     whole_number,
 )
 
-RETRY_LIMIT = 200  # stored failing cases re-checked at the start of a campaign, newest first
 DEFAULT_TIME = "10m"
 DEFAULT_CASE_TIMEOUT = 120.0
 DEFAULTS = {"dtypes": ["float32", "float64"], "seed": 0, "chunk": 25}  # the parser's, for --resume's check
@@ -76,8 +76,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     p.add_argument(
         "--resume", type=Path, default=None, metavar="DIR",
-        help="continue an interrupted campaign from its folder (its settings are reused; --workers and "
-        "--case-timeout may change)",
+        help="continue an interrupted campaign from its folder (its settings are reused; --workers, "
+        "--case-timeout and --scheduler may change)",
+    )  # fmt: skip
+    p.add_argument(
+        "--scheduler", default=None, metavar="ADDRESS",
+        help="run the tasks on a Dask cluster: a scheduler's address (tcp://host:8786), or local for a LocalCluster "
+        "of --workers processes (needs pip install 'gradcheck-suite[cluster]'; default: the built-in process pool)",
+    )  # fmt: skip
+    p.add_argument(
+        "--upload", type=Path, action="append", default=[], metavar="FILE",
+        help="with --scheduler: a .py/.zip/.egg file the workers import (a module:attr engine's module); repeatable",
     )  # fmt: skip
     add_output(p)
 
@@ -90,6 +99,10 @@ def main(args: argparse.Namespace) -> int:
     from gradcheck_suite.finish import load_known
 
     known = load_known(args.known, not args.no_torch_findings)
+    if args.scheduler or args.upload:
+        from gradcheck_suite.campaign.cluster import check_options
+
+        check_options(args)  # before a folder is made for nothing
     if args.resume is not None:
         config, elapsed, journal, chosen = _resumed(args)
     else:
@@ -159,6 +172,7 @@ def _pairs(engine, ops, dtypes) -> list[tuple[str, str]]:
 def _campaign(args, config: Config, elapsed: float, journal: Journal, chosen, known) -> int:
     from gradcheck_suite.cache import case_store
     from gradcheck_suite.campaign.progress import Progress
+    from gradcheck_suite.campaign.recorder import Recorder
     from gradcheck_suite.campaign.scheduler import CampaignAbortedError, Scheduler
     from gradcheck_suite.campaign.worker import CAMPAIGN_SETTINGS
     from gradcheck_suite.cases_io import decode_case, replay_id
@@ -169,9 +183,9 @@ def _campaign(args, config: Config, elapsed: float, journal: Journal, chosen, kn
     pairs = _pairs(engine, chosen.ops, config.dtypes)
     done = journal.done_tasks()
     cache = case_store()
-    retries = [] if args.no_retry else _retries(cache, config, set(pairs), done)
+    retries = [] if args.no_retry else stored_retries(cache, config, set(pairs), done)
     seconds_left = None if config.seconds is None else max(0.0, config.seconds - elapsed)
-    tasks = _all_tasks(retries, config, pairs, done, journal.pending_tasks())
+    tasks = all_tasks(retries, config, pairs, done, journal.pending_tasks())
     first = next(tasks, None)
     complete = first is None or seconds_left == 0
     planned = planned_cases(config, len(pairs))
@@ -200,11 +214,20 @@ def _campaign(args, config: Config, elapsed: float, journal: Journal, chosen, kn
     def spent() -> float:
         return elapsed + time.monotonic() - started_at
 
-    scheduler = Scheduler(
+    recorder = Recorder(
         config, journal, progress, run_id=config.campaign_id, engine_name=engine.name, keep_case=keep,
         folder=PassFolder(None if config.keep_passing else SAMPLE),
-        every_10s=lambda: journal.save_config(config, spent()),
     )  # fmt: skip
+    save = lambda: journal.save_config(config, spent())  # noqa: E731
+    if args.scheduler:
+        from gradcheck_suite.campaign.cluster import ClusterScheduler
+
+        scheduler = ClusterScheduler(
+            config, recorder, run_id=config.campaign_id, address=args.scheduler, uploads=args.upload, every_10s=save
+        )
+    else:
+        scheduler = Scheduler(config, recorder, run_id=config.campaign_id, every_10s=save)
+        progress.workers = config.workers
     interrupted = False
     previous = signal.signal(signal.SIGTERM, _terminate)
     journal.open()
@@ -215,7 +238,7 @@ def _campaign(args, config: Config, elapsed: float, journal: Journal, chosen, kn
         else:
             if not args.quiet:
                 print(
-                    f"fuzz: {engine.name} on {len(pairs)} op/dtype streams, {config.workers} workers, "
+                    f"fuzz: {engine.name} on {len(pairs)} op/dtype streams, {scheduler.describe()}, "
                     f"{_budget_text(config, seconds_left)}; {len(retries)} stored failures first; "
                     f"folder {journal.folder}",
                     file=sys.stderr,
@@ -228,7 +251,7 @@ def _campaign(args, config: Config, elapsed: float, journal: Journal, chosen, kn
         print(f"\ngradcheck-suite: error: {exc}", file=sys.stderr)
     finally:
         scheduler.stop()
-        scheduler.flush()
+        recorder.flush()
         journal.close()
         progress.close()
         signal.signal(signal.SIGTERM, previous)
@@ -238,10 +261,11 @@ def _campaign(args, config: Config, elapsed: float, journal: Journal, chosen, kn
             f"interrupted: reports written from what ran; continue: gradcheck-suite fuzz --resume {journal.folder}",
             file=sys.stderr,
         )
-    meta |= scheduler.process_settings  # the workers' torch and process settings, where one started
+    meta |= recorder.process_settings  # the workers' torch and process settings, where one started
     meta |= {
         "mode": "fuzz", "seed": config.seed, "dtypes": config.dtypes, "checks": config.checks or "all",
-        "examples": config.examples, "time_budget_s": config.seconds, "workers": config.workers,
+        "examples": config.examples, "time_budget_s": config.seconds, "scheduler": args.scheduler or "pool",
+        "workers": (scheduler.threads or config.workers) if args.scheduler else config.workers,
         "chunk": config.chunk, "case_timeout_s": config.case_timeout, "resumed": args.resume is not None,
         "passing_rows": "all" if config.keep_passing else f"first {SAMPLE} per op, dtype and check; the rest folded",
         "elapsed_s": round(spent() if not complete else elapsed, 1), "cases": progress.cases,
@@ -268,45 +292,6 @@ def _record_unsupported(journal: Journal, chosen, engine, config: Config, done: 
     if rows:
         journal.add_records("unsupported", rows)
         journal.task_done("unsupported", 0, f"{len(rows)} op/dtype streams the engine does not support")
-
-
-def _retries(store, config: Config, pairs: set, done: set[str]) -> list[tuple[Task, dict]]:
-    """Stored failing cases of this engine and selection, newest first, each once; entries that
-    do not decode (a foreign or damaged cache) are skipped with one warning."""
-    from gradcheck_suite.cases_io import CaseFormatError, decode_case
-
-    chosen: dict[str, dict] = {}
-    bad = 0
-    for entry in store.entries():
-        case = entry.get("case")
-        if not isinstance(case, dict) or not isinstance(entry.get("replay_id"), str):
-            bad += 1
-            continue
-        mine = entry.get("run_id") == config.campaign_id  # found by this campaign before a --resume
-        if mine or entry.get("engine") != config.engine or (str(case.get("op")), str(case.get("dtype"))) not in pairs:
-            continue
-        try:
-            decode_case(case)
-        except CaseFormatError:
-            bad += 1
-            continue
-        chosen.pop(entry["replay_id"], None)
-        chosen[entry["replay_id"]] = case
-    if bad:
-        print(f"warning: skipped {bad} unreadable entries of {store.path}", file=sys.stderr)
-    out = []
-    for rid, case in list(chosen.items())[::-1][:RETRY_LIMIT]:
-        task = Task(case["op"], case["dtype"], -1, 1, retry=rid)
-        if task.key not in done:
-            out.append((task, case))
-    return out
-
-
-def _all_tasks(retries, config: Config, pairs, done, pending=()):
-    yield from retries
-    yield from ((task, None) for task in pending)  # the rest of chunks cut short before a --resume
-    for task in chunk_tasks(config, pairs, done):
-        yield task, None
 
 
 def _budget_text(config: Config, seconds_left: float | None) -> str:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import sys
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+RETRY_LIMIT = 200  # stored failing cases re-checked at the start of a campaign, newest first
 
 
 def parse_duration(text: str) -> float:
@@ -112,3 +114,44 @@ def chunk_tasks(config: Config, supported: list[tuple[str, str]], done: set[str]
 def planned_cases(config: Config, pairs: int) -> int | None:
     """Cases the whole campaign checks under an examples budget (None for a time budget)."""
     return None if config.examples is None else config.examples * pairs
+
+
+def stored_retries(store, config: Config, pairs: set, done: set[str]) -> list[tuple[Task, dict]]:
+    """Stored failing cases of this engine and selection, newest first, each once; entries that
+    do not decode (a foreign or damaged cache) are skipped with one warning."""
+    from gradcheck_suite.cases_io import CaseFormatError, decode_case
+
+    chosen: dict[str, dict] = {}
+    bad = 0
+    for entry in store.entries():
+        case = entry.get("case")
+        if not isinstance(case, dict) or not isinstance(entry.get("replay_id"), str):
+            bad += 1
+            continue
+        mine = entry.get("run_id") == config.campaign_id  # found by this campaign before a --resume
+        if mine or entry.get("engine") != config.engine or (str(case.get("op")), str(case.get("dtype"))) not in pairs:
+            continue
+        try:
+            decode_case(case)
+        except CaseFormatError:
+            bad += 1
+            continue
+        chosen.pop(entry["replay_id"], None)
+        chosen[entry["replay_id"]] = case
+    if bad:
+        print(f"warning: skipped {bad} unreadable entries of {store.path}", file=sys.stderr)
+    out = []
+    for rid, case in list(chosen.items())[::-1][:RETRY_LIMIT]:
+        task = Task(case["op"], case["dtype"], -1, 1, retry=rid)
+        if task.key not in done:
+            out.append((task, case))
+    return out
+
+
+def all_tasks(retries, config: Config, pairs, done, pending=()):
+    """(task, stored case) in the order they run: the stored failing cases, the rests of chunks,
+    then the chunks round by round."""
+    yield from retries
+    yield from ((task, None) for task in pending)  # the rest of chunks cut short before a --resume
+    for task in chunk_tasks(config, pairs, done):
+        yield task, None

@@ -1,5 +1,5 @@
-"""The campaign's parent process: hands tasks to worker processes, writes every record to
-the journal the moment it arrives, and watches the workers.
+"""The campaign's parent process: hands tasks to worker processes, reports every record to
+its sink (recorder.py: the journal) the moment it arrives, and watches the workers.
 
 A case that runs past the per-case timeout gets its worker killed; a worker that dies takes
 its current case with it, and a busy worker silent for as long (a hang between cases) is
@@ -8,29 +8,24 @@ treated the same way. The case (announced by the worker before it started) becom
 record names the task's op and dtype. The rest of the chunk becomes a task of its own (another
 stream, so the bad case is not met again), and a fresh worker takes over. Ctrl-C stops the
 workers; unfinished tasks run again on --resume.
+
+On a Dask cluster each worker thread runs one of these with a single worker process (the
+``launch`` and sink of dask_task.py), so a hang or crash is handled there exactly as here.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import multiprocessing as mp
 import signal
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from typing import Any
 
-from gradcheck_suite.campaign import worker
-from gradcheck_suite.campaign.folding import PassFolder
-from gradcheck_suite.campaign.journal import Journal
 from gradcheck_suite.campaign.plan import Config, Task
-from gradcheck_suite.campaign.progress import Progress
-from gradcheck_suite.cases_io import decode_case, replay_id
-from gradcheck_suite.checking.case import as_json
-from gradcheck_suite.records import FAILING, VERDICTS, Record
 
 POLL = 0.2  # seconds between looks at the workers when no message arrives
 START_TIMEOUT = 300.0  # a worker that cannot import torch and the engine in this time is broken
@@ -54,46 +49,53 @@ class _Worker:
     checked: int = 0  # cases of the current task checked so far
 
 
+def spawn_worker(wid: int, args: tuple) -> tuple[Any, Any]:
+    """A worker process (worker.main) and the parent's end of its pipe."""
+    from gradcheck_suite.campaign import worker  # not before: a Dask worker imports this module too
+
+    ctx = mp.get_context("spawn")  # fork would copy torch's thread pools mid-state
+    mine, theirs = ctx.Pipe(duplex=True)
+    process = ctx.Process(target=worker.main, args=(wid, *args, theirs), name=f"gradcheck-fuzz-{wid}", daemon=True)
+    # Ctrl-C belongs to the parent: the child starts with SIGINT ignored (kept across exec),
+    # so a Ctrl-C during its start-up does not print a traceback from every worker.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        process.start()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    theirs.close()  # the parent keeps only its end, so a dead worker reads as EOF
+    return process, mine
+
+
 class Scheduler:
+    """``sink``: a recorder.Recorder, or what stands for one (ready, records, done, incident,
+    tick); ``launch``: how a worker process starts (spawn_worker's signature)."""
+
     def __init__(
-        self, config: Config, journal: Journal, progress: Progress, *, run_id: str, engine_name: str,
-        keep_case: Callable[[str, str], None], folder: PassFolder, every_10s: Callable[[], None] = lambda: None,
+        self, config: Config, sink: Any, *, run_id: str, every_10s: Callable[[], None] = lambda: None,
+        launch: Callable[[int, tuple], tuple[Any, Any]] = spawn_worker,
     ) -> None:  # fmt: skip
         self.config = config
-        self.folder = folder
-        self.engine_name = engine_name  # as records name it (config.engine is how to load it)
-        self.journal = journal
-        self.progress = progress
+        self.sink = sink
         self.run_id = run_id
-        self.keep_case = keep_case  # (case json, engine) -> stored in the project cache
-        self.ctx = mp.get_context("spawn")  # fork would copy torch's thread pools mid-state
+        self.launch = launch
         self.workers: dict[int, _Worker] = {}
         self._next_id = 0
         self._requeued: deque[tuple[Task, dict | None]] = deque()  # given back by a worker that died
         self.every_10s = every_10s  # e.g. saving the time spent, in case the parent is killed
         self.deadline = math.inf
-        self._failing: dict[str, Counter] = {}  # failing rows by verdict of each running task
-        self.process_settings: dict = {}  # what the workers set for their processes (process.py), for meta.json
+        self._seconds: float | None = None  # the budget, whose clock starts with the first ready worker
+
+    def describe(self) -> str:
+        return f"{self.config.workers} workers"
 
     # -- workers ------------------------------------------------------------------------
 
     def _spawn(self) -> None:
         wid, self._next_id = self._next_id, self._next_id + 1
-        mine, theirs = self.ctx.Pipe(duplex=True)
         c = self.config
-        process = self.ctx.Process(
-            target=worker.main, args=(wid, c.engine, c.checks, self.run_id, c.seed, theirs),
-            name=f"gradcheck-fuzz-{wid}", daemon=True,
-        )  # fmt: skip
-        # Ctrl-C belongs to the parent: the child starts with SIGINT ignored (kept across exec),
-        # so a Ctrl-C during its start-up does not print a traceback from every worker.
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            process.start()
-        finally:
-            signal.signal(signal.SIGINT, previous)
-        theirs.close()  # the parent keeps only its end, so a dead worker reads as EOF
-        self.workers[wid] = _Worker(process, mine)
+        process, conn = self.launch(wid, (c.engine, c.checks, self.run_id, c.seed))
+        self.workers[wid] = _Worker(process, conn)
 
     def _replace(self, wid: int) -> None:
         w = self.workers.pop(wid)
@@ -113,13 +115,17 @@ class Scheduler:
 
     # -- the loop -----------------------------------------------------------------------
 
-    def run(self, tasks: Iterator[tuple[Task, dict | None]], seconds: float | None) -> None:
-        """Until the tasks run out (or ``seconds`` have passed since the first worker was ready)
-        and every task given out is done."""
-        for _ in range(self.config.workers):
+    def run(
+        self, tasks: Iterator[tuple[Task, dict | None]], seconds: float | None, deadline: float | None = None
+    ) -> None:
+        """Until the tasks run out (or ``seconds`` have passed since the first worker was ready,
+        or the time is past ``deadline``) and every task given out is done. Workers are kept for
+        the next call (stop() ends them)."""
+        while len(self.workers) < self.config.workers:
             self._spawn()
-        self.progress.workers = self.config.workers
         self._seconds = seconds
+        if deadline is not None:
+            self.deadline = deadline
         pending = iter(tasks)
         exhausted = False
         last_tick = time.monotonic()
@@ -129,13 +135,23 @@ class Scheduler:
                 exhausted = self._assign(pending) or exhausted
             idle = all(w.task is None for w in self.workers.values())
             if exhausted and idle and (not self._requeued or time.time() >= self.deadline):
+                self._requeued.clear()  # past the deadline: journalled as pending, for --resume
                 return
             for conn in wait([w.conn for w in self.workers.values()], timeout=POLL):
                 self._receive(conn)
-            self.progress.tick()
+            self.sink.tick()
             if time.monotonic() - last_tick > 10:
                 self.every_10s()
                 last_tick = time.monotonic()
+
+    def wait_ready(self) -> None:
+        """Start the workers; return once one is ready (a cluster's workers warm up first)."""
+        while len(self.workers) < self.config.workers:
+            self._spawn()
+        while not any(w.ready for w in self.workers.values()):
+            self._watch()
+            for conn in wait([w.conn for w in self.workers.values()], timeout=POLL):
+                self._receive(conn)
 
     def _next(self, pending: Iterator):
         return self._requeued.popleft() if self._requeued else next(pending)
@@ -168,27 +184,19 @@ class Scheduler:
         w.heard = time.monotonic()
         if kind == "ready":
             w.ready = True
-            self.process_settings = self.process_settings or payload[1]
-            if self.deadline == math.inf and self._seconds is not None:  # the budget starts with the first worker
+            clock = self.deadline == math.inf and self._seconds is not None  # the budget starts with the first worker
+            if clock:
                 self.deadline = time.time() + self._seconds
-                self.progress.restart(self._seconds)
+            self.sink.ready(payload[1], self._seconds if clock else None)
         elif kind == "start":
             _key, example, case = payload
             w.case, w.case_started = (example, case), time.monotonic()
         elif kind == "records":
-            key, rows, failed_case = payload
-            self.journal.add_records(key, self.folder.split(key, rows))
-            if failed_case is not None:
-                self._store(failed_case)
-            failing = [r["verdict"] for r in rows if r["verdict"] in FAILING]
-            self._failing.setdefault(key, Counter()).update(failing)
-            self.progress.case(failing)
+            self.sink.records(*payload)
             w.case, w.checked = None, w.checked + 1
         elif kind == "done":
-            key, n, note = payload
-            if note.startswith("task raised"):  # the stream itself broke: a finding, not a note
-                self._task_record(w.task, "harness-error", note)
-            self._close(key, n, note)
+            _key, n, note = payload
+            self.sink.done(w.task, n, note)
             w.task = None
 
     def _watch(self) -> None:
@@ -228,53 +236,8 @@ class Scheduler:
     def _incident(self, w: _Worker, verdict: str, detail: str) -> None:
         """The record of a case that hung or killed its worker; the rest of its chunk becomes
         a task of its own."""
-        task = w.task
-        if w.case is not None:
-            example, case_text = w.case
-            case = decode_case(json.loads(case_text))
-            record = Record(
-                run_id=self.run_id, engine=self.engine_name, op=case.op.name, check="forward", dtype=case.dtype,
-                shapes=json.dumps([list(s) for s in case.shapes]), kwargs=as_json(case.kwargs),
-                seed=self.config.seed, example=example, verdict=verdict, rule=VERDICTS[verdict][1], detail=detail,
-                inputs=as_json({f"x{i}": x for i, x in enumerate(case.inputs)} | {"dtype": case.dtype}),
-                replay_id=replay_id(case),
-            )  # fmt: skip
-            self.journal.add_records(task.key, [record.row()])
-            self._store(case_text, verdict)
-            self._failing.setdefault(task.key, Counter())[verdict] += 1
-            self.progress.case([verdict])
-        else:  # between cases: no case to blame, the task's op and dtype are
-            self._task_record(task, verdict, detail + " (no case in flight)")
-        done = w.checked + (w.case is not None)
-        self._close(task.key, w.checked, f"{verdict}: {detail}")
-        rest = task.rest(done)
+        rest = w.task.rest(w.checked + (w.case is not None))
+        self.sink.incident(w.task, w.case, w.checked, verdict, detail, rest)
         if rest is not None:
-            self.journal.task_pending(rest)
             self._requeued.append((rest, None))
         w.task, w.case = None, None
-
-    def _task_record(self, task: Task, verdict: str, detail: str) -> None:
-        record = Record(
-            run_id=self.run_id, engine=self.engine_name, op=task.op, check="forward", dtype=task.dtype, shapes="[]",
-            kwargs="{}", seed=self.config.seed, example=task.base, verdict=verdict, rule=VERDICTS[verdict][1],
-            detail=f"task {task.key}: {detail}"[-1500:],
-        )  # fmt: skip
-        self.journal.add_records(task.key, [record.row()])
-        self._failing.setdefault(task.key, Counter())[verdict] += 1
-        self.progress.case([verdict])
-
-    def _close(self, key: str, cases: int, note: str) -> None:
-        self.journal.add_records(key, self.folder.close(key))
-        self.journal.task_done(key, cases, note, dict(self._failing.pop(key, {})))
-
-    def flush(self) -> None:
-        """The folded rows of tasks still running (a stop): the report counts them; --resume
-        runs those tasks again and their new rows replace these."""
-        for key in self.folder.tasks():
-            self.journal.add_records(key, self.folder.close(key))
-
-    def _store(self, case_text: str, verdict: str = "") -> None:
-        """Keep a failing case for replay (``verdict``: a hang or crash, which replay treats with care)."""
-        extra = {"verdict": verdict} if verdict else {}
-        self.journal.cases.add(decode_case(json.loads(case_text)), engine=self.config.engine, **extra)
-        self.keep_case(case_text, self.config.engine, **extra)

@@ -226,7 +226,10 @@ class CaseChecker:
             case, ids, wide, v, (e_grads, t_grads), g_noise, n_terms, noise64[0], shrink[0], (probe.high or [])[1:]
         )
         torch_off = any(r.check == "vjp-torch" and r.verdict == "torch-differs" for r in records)
-        return records + self._higher_order_records(case, ids, wide, v, n_terms, noise64, t_grads, torch_off, shrink)
+        vjp64 = t_grads if case.dtype == "float64" else (probe.high or [])[1:]  # torch's float64 VJP at x
+        return records + self._higher_order_records(
+            case, ids, wide, v, n_terms, noise64, t_grads, torch_off, shrink, vjp64
+        )  # fmt: skip
 
     def _torch_run(self, op, arrays, kwargs, v: np.ndarray | None) -> list[np.ndarray]:
         """torch's forward value and (unless ``v`` is None) VJP at ``arrays``, for measuring noise."""
@@ -251,11 +254,12 @@ class CaseChecker:
 
     def _higher_order_records(
         self, case, ids, wide, v, n_terms, noise64: tuple[float, float], grads, torch_off: bool,
-        shrink: tuple[tuple[float, ...], float],
+        shrink: tuple[tuple[float, ...], float], vjp64: list | None = None,
     ) -> list[Record]:  # fmt: skip
         """JVP and HVP checks; ``torch_off``: torch's VJP disagreed with the numerical reference,
         so the HVP's differences run on the engine's VJP instead. ``shrink``: the steps'
-        narrowing for the forward's (per input) and for the VJP's measured condition."""
+        narrowing for the forward's (per input) and for the VJP's measured condition;
+        ``vjp64``: torch's float64 VJP at the inputs, when the first-order stage computed it."""
         if not self.higher_order or ids.example % self.higher_order_every:
             return []
         out = []
@@ -264,7 +268,8 @@ class CaseChecker:
         for stage, enabled, build, extra in (
             ("jvp", case.op.forward_ad, higher_order.jvp_witnesses, {"scale": jacobian, "shrink": joint}),
             ("hvp", case.op.second_order and grads is not None, higher_order.hvp_witnesses,
-             {"differentiated": self.engine if torch_off else None, "shrink": shrink[1]}),
+             {"differentiated": self.engine if torch_off else None, "shrink": shrink[1],
+              "vjp64": None if torch_off else vjp64}),
         ):  # fmt: skip
             if not enabled:
                 continue

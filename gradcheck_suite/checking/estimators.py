@@ -1,9 +1,11 @@
 """The numerical reference for v^T J at one point, element by element or along directions.
 
-``Estimator`` hides which method gives the numbers: central differences of the engine's
-float64 forward (default), or complex step through torch's complex128 forward for ops
-the catalogue marks ``analytic`` (confirmed against one central difference first, see
-oracles/complex_step.py). One-sided differences for kinks always use the real forward.
+``Estimator`` hides which method gives the numbers: central differences of torch's
+float64 forward (default; the forward the engine's is compared with), or complex step
+through torch's complex128 forward for ops the catalogue marks ``analytic`` (confirmed
+against one central difference first, see oracles/complex_step.py). One-sided differences
+for kinks always use the real forward. A batch of elements (``fill``) asks for all its
+evaluations in one call (``Engine.evaluate_many``: torch vectorises them with vmap).
 
 ``locate`` narrows a failing probe down to elements: bisect the probe's support, keep the
 halves whose own directional check fails, and finish with per-element differences on
@@ -19,7 +21,7 @@ import numpy as np
 
 from gradcheck_suite.checking import tolerances
 from gradcheck_suite.checking.judge import Flat
-from gradcheck_suite.oracles import complex_step
+from gradcheck_suite.oracles import complex_step, nearby
 from gradcheck_suite.oracles import finite_diff as fd
 
 LEAF = 8
@@ -37,6 +39,8 @@ class Estimator:
     note: str = ""
     steps: dict[int, float] = field(default_factory=dict)  # refined steps, by flat index
     shrinks: tuple[float, ...] = ()  # per input: steps narrowed for its measured condition (finite_diff.shrink_for)
+    phi_many: fd.PhiMany | None = None  # phi at many points in one call (fill's batches)
+    complex_many: Callable[[list[list[np.ndarray]]], list[np.ndarray]] | None = None  # complex_fn, batched
 
     def shrink(self, i: int | None = None) -> float:
         """Input i's step narrowing; for a joint step (i None) the narrowest of them."""
@@ -82,21 +86,32 @@ class Estimator:
     def nearby(self, idx: np.ndarray, kinks: np.ndarray, rng: np.random.Generator) -> fd.OneSided:
         """For each flat index in ``idx``: the spread of its derivative at points near x where
         it, the ``kinks`` elements and the elements tied with them are moved apart
-        (finite_diff.nearby_points), estimated with an eighth of its default step (always the
-        real forward)."""
+        (nearby.nearby_points), estimated with an eighth of its default step (always the
+        real forward). Indices with the same tied group share the points, and each point's
+        estimates for all of them are one ``phi_many`` call (a whole tied tensor of clamp's
+        x == min == max is hundreds of elements)."""
         x = self.flat.join(self.xs)
         shrinks = self.flat.join([np.full(s, self.shrink(i)) for i, s in enumerate(self.flat.shapes)])
         low, low_err, high, high_err = (np.empty(len(idx)) for _ in range(4))
+        groups: dict[bytes, list[int]] = {}
         for n, j in enumerate(idx):
+            groups.setdefault(nearby.tied_group(x, np.append(kinks, j)).astype(np.intp).tobytes(), []).append(n)
+        eighth = [self.shrink(i) / 8 for i in range(len(self.xs))]  # step() is linear in its shrink
+        for key, members in groups.items():
+            targets = [self.flat.locate(int(idx[n])) for n in members]
             values, errors = [], []
-            for y in fd.nearby_points(rng, x, fd.tied_group(x, np.append(kinks, j)), shrinks):
+            for y in nearby.nearby_points(rng, x, np.frombuffer(key, dtype=np.intp), shrinks):
                 ys = self.flat.split(y)
-                i, k = self.flat.locate(int(j))
-                d = fd.element(self.phi, ys, i, k, fd.step(abs(float(ys[i][k])), self.shrink(i)) / 8)
-                values.append(np.array([d.value]))
-                errors.append(np.array([d.error]))
-            one = fd.spread(values, errors)
-            low[n], low_err[n], high[n], high_err[n] = one.left[0], one.left_error[0], one.right[0], one.right_error[0]
+                if self.phi_many is not None and len(targets) > 1:
+                    value, error = fd.elements(self.phi_many, ys, targets, eighth)
+                else:
+                    found = [fd.element(self.phi, ys, i, k, shrink=eighth[i]) for i, k in targets]
+                    value, error = np.array([d.value for d in found]), np.array([d.error for d in found])
+                values.append(value)
+                errors.append(error)
+            one = nearby.spread(values, errors)
+            for out, field_name in zip((low, low_err, high, high_err), _SIDES):
+                out[members] = getattr(one, field_name)
         return fd.OneSided(low, low_err, high, high_err)
 
     def refine(self, idx, ref: np.ndarray, err: np.ndarray) -> None:
@@ -128,11 +143,32 @@ class Estimator:
                 ref[j], err[j] = d.value, d.error
 
     def fill(self, idx, ref: np.ndarray, err: np.ndarray, filled: np.ndarray) -> None:
-        """Per-element estimates at flat indices ``idx`` not yet computed."""
-        for j in idx:
-            if not filled[j]:
-                d = self.element(int(j))
+        """Per-element estimates at flat indices ``idx`` not yet computed; all their evaluations
+        in one batch where the estimator has a batched form (the same numbers, fewer calls)."""
+        todo = [int(j) for j in idx if not filled[j]]
+        if len(todo) > 1 and self.complex_fn is not None and self.complex_many is not None:
+            values, errors = self._complex_elements(todo)
+        elif len(todo) > 1 and self.complex_fn is None and self.phi_many is not None:
+            shrinks = [self.shrink(i) for i in range(len(self.xs))]
+            values, errors = fd.elements(self.phi_many, self.xs, [self.flat.locate(j) for j in todo], shrinks)
+        else:
+            for j in todo:
+                d = self.element(j)
                 ref[j], err[j], filled[j] = d.value, d.error, True
+            return
+        ref[todo], err[todo], filled[todo] = values, errors, True
+
+    def _complex_elements(self, todo: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """complex_step.element at flat indices ``todo``, their complex forwards in one batch."""
+        points = []
+        for j in todo:
+            i, k = self.flat.locate(j)
+            ds = [np.zeros(x.shape) for x in self.xs]
+            ds[i][k] = 1.0
+            points.append(complex_step.lifted(self.xs, ds))
+        outs = self.complex_many(points)
+        got = [complex_step.from_output(out, self.v, self.n_terms) for out in outs]
+        return np.array([g[0] for g in got]), np.array([g[1] for g in got])
 
 
 _SIDES = ("left", "left_error", "right", "right_error")

@@ -3,8 +3,8 @@
 v^T J of the engine and of torch, for the case's cotangent v, against the float64 gradient
 of phi = sum(v * f): every element for small inputs, Rademacher probes (narrowed down to
 the failing elements by bisection) for larger ones. The numbers come from an ``Estimator``
-(central differences of the engine's float64 forward, or the complex step through torch's
-complex128 forward for analytic ops); elements where a witness disagrees with them are
+(central differences of torch's float64 forward, or the complex step through its complex128
+forward for analytic ops); elements where a witness disagrees with them are
 estimated again along a ladder of smaller steps before anything is judged.
 """
 
@@ -125,17 +125,28 @@ def _estimator(
     abs_v = np.abs(flat_v)
     hidden = float(np.sum(abs_v)) * noise64 / finite_diff.EPS64
 
+    # the differences run on torch's float64 forward (the forward the engine's was compared with):
+    # it evaluates many points in one call (evaluate_many), and the noise probe measured its rounding
+    source = oracle
+
     def phi(xs):
         with np.errstate(all="ignore"):
-            f = np.asarray(engine.evaluate(case.op, xs, case.kwargs), dtype=np.float64).ravel()
+            f = np.asarray(source.evaluate(case.op, xs, case.kwargs), dtype=np.float64).ravel()
             return float(f @ flat_v), float(np.abs(f) @ abs_v) + hidden
 
-    est = Estimator(phi, wide, flat, n_terms=n_terms, shrinks=tuple(shrinks))
+    def phi_many(points):
+        outs = source.evaluate_many(case.op, points, case.kwargs)
+        with np.errstate(all="ignore"):
+            f = np.stack([np.asarray(o, dtype=np.float64).ravel() for o in outs])
+            return f @ flat_v, np.abs(f) @ abs_v + hidden
+
+    est = Estimator(phi, wide, flat, n_terms=n_terms, shrinks=tuple(shrinks), phi_many=phi_many)
     # the complex step pays off over a full gradient (one evaluation per element instead of four);
     # a handful of probes would spend on trusting it what it saves, and a probe left unsure by
     # central differences is estimated again to a higher order (_probe)
     if case.op.analytic and 0 < flat.size <= full_limit:
         est = trusted_complex(est, lambda xs: oracle.evaluate(case.op, xs, case.kwargs), v, rng)
+        est.complex_many = lambda points: oracle.evaluate_many(case.op, points, case.kwargs)
     return est
 
 

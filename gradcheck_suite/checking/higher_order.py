@@ -1,8 +1,8 @@
 """Witnesses for the forward-mode (JVP) and second-order (HVP) checks.
 
 JVP: J u for a Rademacher tangent u. The engine's ``forward_ad`` against torch's, and
-both against the float64 directional derivative of f along u (central differences of the
-engine's forward; complex step through torch's complex128 forward for analytic ops, when
+both against the float64 directional derivative of f along u (central differences of
+torch's float64 forward; complex step through its complex128 forward for analytic ops, when
 it agrees with the central difference). Compared element by element over the output.
 
 HVP: d/dx <v^T J(x), w> for the case's cotangent v and a Rademacher w: the VJP of the VJP
@@ -32,7 +32,7 @@ from gradcheck_suite.checking.judge import Flat, Witnesses
 from gradcheck_suite.checking.noise import NoiseProbe
 from gradcheck_suite.checking.settings import Settings
 from gradcheck_suite.engines.protocol import Engine
-from gradcheck_suite.oracles import complex_step
+from gradcheck_suite.oracles import complex_step, nearby
 from gradcheck_suite.oracles import finite_diff as fd
 from gradcheck_suite.strategies import Case
 
@@ -51,25 +51,25 @@ Built = tuple[Witnesses, Callable, str, Callable[[int], dict], Callable] | Faile
 def _nearby(fn, wide, ds, flat: Flat, n_terms: int, noise: float, v: np.ndarray, salt: bytes, shrink: float):
     """judge.py's ``nearby`` for a directional derivative over arrays: the spread of each
     element's derivative along ``ds`` at points near x where the tied input elements (equal
-    values, and zeros) are moved apart (finite_diff.nearby_points; every element when none
+    values, and zeros) are moved apart (nearby.nearby_points; every element when none
     ties), with an eighth of the default step."""
     inputs = Flat([x.shape for x in wide], [""] * len(wide))
 
-    def nearby(idx: np.ndarray, kinks: np.ndarray) -> fd.OneSided:
+    def spread_near(idx: np.ndarray, kinks: np.ndarray) -> fd.OneSided:
         rng = _rng(v, b"nearby" + salt)
         x = inputs.join(wide)
         _, first, counts = np.unique(x, return_index=True, return_counts=True)
         seeds = np.union1d(first[counts > 1], np.flatnonzero(x == 0))
-        group = fd.tied_group(x, seeds) if seeds.size else np.arange(x.size)
+        group = nearby.tied_group(x, seeds) if seeds.size else np.arange(x.size)
         values, errors = [], []
-        for y in fd.nearby_points(rng, x, group, shrink):
+        for y in nearby.nearby_points(rng, x, group, shrink):
             ys = inputs.split(y)
             got = fd.directional_arrays(fn, ys, ds, n_terms, noise, h=fd.step(fd.largest(ys), shrink) / 8)
             values.append(flat.join(got.values)[idx])
             errors.append(flat.join(got.errors)[idx])
-        return fd.spread(values, errors)
+        return nearby.spread(values, errors)
 
-    return nearby
+    return spread_near
 
 
 def _rng(v: np.ndarray, salt: bytes) -> np.random.Generator:
@@ -157,8 +157,8 @@ def jvp_witnesses(
     rng = _rng(v, b"jvp")
     u = [fd.rademacher(rng, x.shape) for x in wide]
 
-    def f64(xs):
-        return [engine.evaluate(op, xs, kwargs)]
+    def f64(xs):  # torch's float64 forward, as for the VJP's differences (first_order._estimator)
+        return [oracle.evaluate(op, xs, kwargs)]
 
     ref = fd.directional_arrays(f64, wide, u, n_terms, noise64, shrink=shrink)
     tangents = ref.directions
@@ -200,10 +200,12 @@ def _complex_jvp(oracle, case, wide, tangents, n_terms, central: fd.ArrayDerivat
 def hvp_witnesses(
     engine: Engine, oracle: Engine, case: Case, wide, v, n_terms: int, noise64=0.0,
     differentiated: Engine | None = None, shrink: float = 1.0, settings: Settings | None = None,
+    vjp64: list | None = None,
 ) -> Built:  # fmt: skip
     """``noise64``: the measured rounding noise of torch's float64 VJP (finite_diff rounding).
     ``differentiated``: whose first-order VJP the differences run on (default torch's; the
-    engine's when torch's disagreed with the numerical reference in this case)."""
+    engine's when torch's disagreed with the numerical reference in this case). ``vjp64``:
+    that VJP at the inputs, if already computed."""
     op, kwargs = case.op, case.kwargs
     rng = _rng(v, b"hvp")
     w_dir = [fd.rademacher(rng, x.shape) for x in wide]
@@ -221,7 +223,8 @@ def hvp_witnesses(
     probe = NoiseProbe.of(case.inputs, case.dtype)
     noise = probe.measure(lambda xs, nudge: oracle.hvp(op, xs, kwargs, nudge(v), [nudge(d) for d in direction]), t_h)
     flat = Flat([x.shape for x in wide], case_labels(case))
-    scale = tolerances.hessian_scale(wide, torch_vjp(wide))
+    at_x = vjp64 if vjp64 and [np.shape(g) for g in vjp64] == [x.shape for x in wide] else torch_vjp(wide)
+    scale = tolerances.hessian_scale(wide, at_x)
     w = _witnesses(flat, e_h, t_h, noise, ref, case.dtype, n_terms, settings or Settings(), scale, probe.high)
     _refine(w, torch_vjp, wide, direction, ref, n_terms, noise64, shrink)
     sides = _lazy_sides(lambda: fd.one_sided_arrays(torch_vjp, wide, direction, n_terms, noise64, shrink), flat)

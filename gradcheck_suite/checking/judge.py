@@ -209,7 +209,7 @@ def judge(
     return Judgement(torch_v, ref_v, e_t, e_f, e_t_at, e_f_at, note)
 
 
-MAX_COUPLED = 16  # elements per check tested for coupling to a kink
+MAX_COUPLED = 256  # elements per check tested for coupling to a kink (a whole tied 4-d input)
 
 
 def _couple(w, nearby, idx, sides: OneSided, kink, s_et, s_ef, independent: bool) -> None:

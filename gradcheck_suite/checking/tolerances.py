@@ -147,7 +147,10 @@ def finite_noise(noise: np.ndarray | float | None) -> np.ndarray | float:
     """|noise|, with inf and nan (inf - inf in a measurement: no information) counted as zero."""
     if noise is None:
         return 0.0
-    return np.nan_to_num(np.abs(noise), nan=0.0, posinf=0.0)
+    if isinstance(noise, float):  # the common case, without NumPy's per-call cost
+        return abs(noise) if math.isfinite(noise) else 0.0
+    size = np.abs(noise)
+    return size if np.isfinite(size).all() else np.nan_to_num(size, nan=0.0, posinf=0.0)
 
 
 def rounding_noise(low: np.ndarray, high: np.ndarray, dtype: str) -> float:

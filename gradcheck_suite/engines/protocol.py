@@ -17,8 +17,9 @@ Optional (the defaults below):
 - ``supports(op) -> bool``: False makes the op's stream one ``unsupported`` record (default:
   every op), whose rule gives ``unsupported_reason(op)``. An op may also raise
   ``NotImplementedError`` at any stage: that check is ``unsupported``.
-- ``evaluate`` (the forward value alone, for finite differences), ``vjp_at``: built from
-  ``forward``/``vjp``; override when the engine has something cheaper.
+- ``evaluate`` (the forward value alone, for finite differences), ``evaluate_many`` (at many
+  points), ``vjp_at``: built from ``forward``/``vjp``; override when the engine has something
+  cheaper (torch's adapter evaluates many points in one ``torch.func.vmap`` call).
 - ``jvp(op, arrays, tangents, kwargs)``: J u by forward mode; ``hvp(op, arrays, kwargs,
   cotangent, direction)``: d/dx <v^T J(x), w>. Without them those checks are ``unsupported``.
 
@@ -68,6 +69,11 @@ class Engine:
     def evaluate(self, op: OpSpec, arrays: Sequence[np.ndarray], kwargs: dict) -> np.ndarray:
         """The op's value (called many times by finite differences: override if cheaper)."""
         return self.to_numpy(self.forward(op, arrays, kwargs)[1])
+
+    def evaluate_many(self, op: OpSpec, points: Sequence[Sequence[np.ndarray]], kwargs: dict) -> list[np.ndarray]:
+        """``evaluate`` at many points (one list of input arrays each, all of the same shapes):
+        finite differences ask for all their points at once; override with one batched call."""
+        return [self.evaluate(op, arrays, kwargs) for arrays in points]
 
     def vjp_at(self, op: OpSpec, arrays: Sequence[np.ndarray], kwargs: dict, cotangent: np.ndarray) -> list:
         inputs, out = self.forward(op, arrays, kwargs)

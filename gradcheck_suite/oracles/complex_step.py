@@ -37,14 +37,21 @@ def _error(terms: np.ndarray, n_terms: int) -> float:
     return CS_ULPS * EPS64 * math.sqrt(max(n_terms, 1)) * float(np.sum(np.abs(terms)))
 
 
-def _lifted(xs: Sequence[np.ndarray], ds: Sequence[np.ndarray]) -> list[np.ndarray]:
+def lifted(xs: Sequence[np.ndarray], ds: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The complex point x + i H d."""
     return [np.asarray(x, dtype=np.float64) + 1j * H * np.asarray(d, dtype=np.float64) for x, d in zip(xs, ds)]
+
+
+def from_output(out: np.ndarray, v: np.ndarray, n_terms: int = 1) -> tuple[float, float]:
+    """The derivative of phi = sum(v * f) along d and its error, from f(x + i H d)."""
+    terms = v * np.asarray(out).imag / H
+    return float(np.sum(terms)), _error(terms, n_terms)
 
 
 def directional(f: ComplexFn, v: np.ndarray, xs: Sequence[np.ndarray], ds: Sequence[np.ndarray], n_terms: int = 1):
     """v^T J d: the derivative of phi = sum(v * f) along ds."""
-    terms = v * f(_lifted(xs, ds)).imag / H
-    return Derivative(float(np.sum(terms)), _error(terms, n_terms), [np.asarray(d, np.float64) for d in ds])
+    value, error = from_output(f(lifted(xs, ds)), v, n_terms)
+    return Derivative(value, error, [np.asarray(d, np.float64) for d in ds])
 
 
 def gradient(f: ComplexFn, v: np.ndarray, xs: Sequence[np.ndarray], n_terms: int = 1):
@@ -70,7 +77,7 @@ def element(f: ComplexFn, v: np.ndarray, xs: Sequence[np.ndarray], i: int, k: tu
 
 def jvp(f: ComplexFn, xs: Sequence[np.ndarray], ds: Sequence[np.ndarray], n_terms: int = 1) -> ArrayDerivative:
     """J d for the whole output at once: Im f(x + i h d) / h, elementwise errors."""
-    out = f(_lifted(xs, ds)).imag / H
+    out = f(lifted(xs, ds)).imag / H
     finite = np.abs(out[np.isfinite(out)])
     top = float(finite.max()) if finite.size else 0.0
     err = CS_ULPS * EPS64 * math.sqrt(max(n_terms, 1)) * (np.abs(out) + top)

@@ -34,7 +34,6 @@ tolerance), so PROBES independent probes miss it with probability at most 2**-PR
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -55,6 +54,8 @@ MIN_SHRINK = 2.0**-26  # no step below ~1e-13 |x|: the displacement itself would
 
 # phi(xs) -> (value, scale): the scalar and the sum of the magnitudes it was summed from
 Phi = Callable[[Sequence[np.ndarray]], tuple[float, float]]
+# phi at many points at once: (values, scales), one of each per point
+PhiMany = Callable[[Sequence[Sequence[np.ndarray]]], tuple[np.ndarray, np.ndarray]]
 # fn(xs) -> arrays (an output, or one gradient per input)
 ArrayFn = Callable[[Sequence[np.ndarray]], list[np.ndarray]]
 
@@ -222,6 +223,32 @@ def element(
         parts.append(((p - m) / (up - down), _rounding((sp, sm), up - down)))
     (d1, r1), (d2, r2) = parts
     return _combine(d1, r1, d2, r2)
+
+
+def elements(
+    phi_many: PhiMany, xs: Sequence[np.ndarray], targets: Sequence[tuple[int, tuple]], shrinks: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``element`` at many (input, index) targets, with all their 4 evaluations of phi asked
+    for in one call of ``phi_many`` (values and errors, one per target, as ``element`` gives)."""
+    points, spans = [], []
+    for i, k in targets:
+        x0 = float(xs[i][k])
+        h = step(abs(x0), shrinks[i])
+        for s in (h, h / 2):
+            for value in (x0 + s, x0 - s):
+                moved = list(xs)
+                moved[i] = np.array(xs[i], dtype=np.float64, copy=True)
+                moved[i][k] = value
+                points.append(moved)
+            spans.append((x0 + s) - (x0 - s))
+    values, scales = phi_many(points)
+    span = np.array(spans, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        d = (values[0::2] - values[1::2]) / span
+        r = np.where(span != 0, 4 * EPS64 * np.maximum(scales[0::2], scales[1::2]) / np.abs(span), np.inf)
+        d1, d2, r1, r2 = d[0::2], d[1::2], r[0::2], r[1::2]
+        value = (4 * d2 - d1) / 3
+        return value, np.abs(value - d2) + (4 * r2 + r1) / 3
 
 
 def precise_element(phi: Phi, xs: Sequence[np.ndarray], i: int, k: tuple, shrink: float = 1.0) -> Derivative:
@@ -436,58 +463,6 @@ def one_sided_arrays(
             sides.append((values, [np.abs(v - b) + 2 * q + p for v, b, p, q in zip(values, a2, r1, r2)]))
     (left, le), (right, re) = sides
     return [OneSided(*parts) for parts in zip(left, le, right, re)]
-
-
-# -- nearby points (is an element coupled to a kink?) ------------------------------------
-
-NEARBY_SAMPLES = 16  # random points near a kink when its tied group is too large to enumerate
-NEARBY_ORDERS = 4  # tied groups up to this size are broken up in every order, on both sides
-NEARBY_SPAN = 64.0  # how far (in default steps) the kink is broken up; the estimates use 1/8 step
-
-
-def tied_group(x: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-    """Flat indices of ``seeds`` and of every element equal in value to one of them (a tie of
-    max, clamp's x == min == max): the elements a kink at ``seeds`` couples together."""
-    values = x[seeds]
-    return np.union1d(seeds, np.flatnonzero(np.isin(x, values[np.isfinite(values)])))
-
-
-def nearby_points(
-    rng: np.random.Generator, x: np.ndarray, group: np.ndarray, shrink: float | np.ndarray = 1.0
-) -> list[np.ndarray]:
-    """Points near x (flat) where the elements of ``group`` are moved apart by a few dozen
-    default steps: for a small group, one point per order of its elements, all moved up or
-    all down (ties and point kinks are then broken every way: a three-way clamp tie has one
-    order that leaves x between its bounds); for a larger group, the orders in which earlier
-    elements are larger and in which later ones are (the "first/last of a tie wins" rules of
-    max and max pooling), up and down, and NEARBY_SAMPLES random points."""
-    unit = CBRT_EPS * np.maximum(1.0, np.abs(x[group])) * NEARBY_SPAN * np.broadcast_to(shrink, x.shape)[group]
-    small = group.size <= NEARBY_ORDERS
-    orders = itertools.permutations(range(1, group.size + 1)) if small else (
-        np.arange(group.size, 0, -1), np.arange(1, group.size + 1))  # fmt: skip
-    points = []
-    for order in orders:
-        for sign in (1.0, -1.0):
-            y = x.copy()
-            y[group] += sign * np.asarray(order) / group.size * unit
-            points.append(y)
-    if small:
-        return points
-    for _ in range(NEARBY_SAMPLES):
-        y = x.copy()
-        y[group] += rng.uniform(-1.0, 1.0, group.size) * unit
-        points.append(y)
-    return points
-
-
-def spread(values: list[np.ndarray], errors: list[np.ndarray]) -> OneSided:
-    """The smallest and largest of several derivative estimates, as a [L, R] interval."""
-    v, e = np.array(values), np.array(errors)
-    low, high = np.argmin(v, axis=0), np.argmax(v, axis=0)
-    take = np.take_along_axis
-    return OneSided(
-        take(v, low[None], 0)[0], take(e, low[None], 0)[0], take(v, high[None], 0)[0], take(e, high[None], 0)[0]
-    )
 
 
 # -- probes -------------------------------------------------------------------------------

@@ -67,7 +67,12 @@ META_KEYS: dict[str, tuple[str, str]] = {
     "time_budget_s": ("campaign", "--time: the campaign's time budget in seconds"),
     "elapsed_s": ("campaign", "seconds the campaign ran, over all its resumptions"),
     "cases": ("campaign", "cases the campaign checked"),
-    "workers": ("campaign", "worker processes"),
+    "workers": ("campaign", "worker processes (on a Dask cluster: its worker threads when the campaign started)"),
+    "scheduler": (
+        "campaign",
+        "where the tasks ran: pool (the built-in worker processes), local (a Dask LocalCluster) or the address of "
+        "the Dask scheduler given to --scheduler",
+    ),
     "chunk": ("campaign", "cases a worker takes at a time"),
     "case_timeout_s": ("campaign", "per-case timeout in seconds (a case past it gets the verdict timeout)"),
     "resumed": ("campaign", "true when the campaign continued an interrupted one (--resume)"),
