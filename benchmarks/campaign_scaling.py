@@ -16,6 +16,11 @@ reports are in it too, so the bound is a low one). Needs the
 ``[cluster]`` extra (Dask, and psutil with it).
 
     python benchmarks/campaign_scaling.py [--examples 10] [--repeat 2] [--ops OPS] [--json out.json]
+    python benchmarks/campaign_scaling.py --marginal   # the client's CPU per case beyond its fixed costs
+
+``--marginal`` runs 4 and 16 cases per op and dtype with 2 workers on each scheduler and
+splits the client's CPU into a per-case part (the difference over the difference in cases) and
+a fixed part (imports, start-up, reports).
 """
 
 from __future__ import annotations
@@ -81,7 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=2, help="runs per configuration, interleaved (default 2)")
     p.add_argument("--ops", default="", help="ops or families fuzzed (default: all, as fuzz has it)")
     p.add_argument("--json", type=Path, default=None, help="also write every run's figures here")
+    p.add_argument("--marginal", action="store_true", help="the client's CPU per case, from runs of 4 and 16 examples")
     args = p.parse_args(argv)
+    if args.marginal:
+        return marginal(args.ops)
     runs: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="gradcheck-scaling-") as tmp:
         for r in range(args.repeat):
@@ -104,6 +112,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label:<22}{workers:>8}{wall:>9.1f}{rate:>10.1f}{rate / base[scheduler]:>12.2f}x{client:>16.2f}")
     if args.json is not None:
         args.json.write_text(json.dumps(runs, indent=1))
+    return 0
+
+
+def marginal(ops: str, sizes: tuple[int, int] = (4, 16)) -> int:
+    with tempfile.TemporaryDirectory(prefix="gradcheck-scaling-") as tmp:
+        for scheduler in ("pool", "local"):
+            small, large = (one_run(scheduler, 2, n, ops, Path(tmp) / f"{scheduler}{n}") for n in sizes)
+            per_case = (large["client_cpu_s"] - small["client_cpu_s"]) / (large["cases"] - small["cases"])
+            fixed = small["client_cpu_s"] - per_case * small["cases"]
+            print(f"{scheduler:5} 2 workers: client CPU {1e3 * per_case:.2f} ms a case beyond {fixed:.1f} s fixed "
+                  f"({small['cases']} and {large['cases']} cases)", flush=True)  # fmt: skip
     return 0
 
 

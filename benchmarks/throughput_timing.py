@@ -118,29 +118,12 @@ class TimedEngine(Engine):
     def _timed(self, method: str, *args):
         return self.watch.timed(self.side, method, getattr(self.inner, method), *args)
 
-    def forward(self, *args):
-        return self._timed("forward", *args)
 
-    def vjp(self, *args):
-        return self._timed("vjp", *args)
-
-    def to_numpy(self, *args):
-        return self._timed("to_numpy", *args)
-
-    def evaluate(self, *args):
-        return self._timed("evaluate", *args)
-
-    def evaluate_many(self, *args):  # not the protocol's default loop: the engine's own (torch's vmap)
-        return self._timed("evaluate_many", *args)
-
-    def vjp_at(self, *args):
-        return self._timed("vjp_at", *args)
-
-    def jvp(self, *args):
-        return self._timed("jvp", *args)
-
-    def hvp(self, *args):
-        return self._timed("hvp", *args)
+# The protocol calls that are timed; evaluate_many too, so that the engine's own (torch's
+# vmap), not the protocol's default loop, is what runs.
+TIMED = ("forward", "vjp", "to_numpy", "evaluate", "evaluate_many", "vjp_at", "jvp", "hvp")
+for _method in TIMED:
+    setattr(TimedEngine, _method, lambda self, *args, _m=_method: self._timed(_m, *args))
 
 
 class TimedChecker(CaseChecker):

@@ -101,12 +101,7 @@ class Estimator:
             targets = [self.flat.locate(int(idx[n])) for n in members]
             values, errors = [], []
             for y in nearby.nearby_points(rng, x, np.frombuffer(key, dtype=np.intp), shrinks):
-                ys = self.flat.split(y)
-                if self.phi_many is not None and len(targets) > 1:
-                    value, error = fd.elements(self.phi_many, ys, targets, eighth)
-                else:
-                    found = [fd.element(self.phi, ys, i, k, shrink=eighth[i]) for i, k in targets]
-                    value, error = np.array([d.value for d in found]), np.array([d.error for d in found])
+                value, error = self._central(self.flat.split(y), targets, eighth)
                 values.append(value)
                 errors.append(error)
             one = nearby.spread(values, errors)
@@ -146,17 +141,25 @@ class Estimator:
         """Per-element estimates at flat indices ``idx`` not yet computed; all their evaluations
         in one batch where the estimator has a batched form (the same numbers, fewer calls)."""
         todo = [int(j) for j in idx if not filled[j]]
-        if len(todo) > 1 and self.complex_fn is not None and self.complex_many is not None:
-            values, errors = self._complex_elements(todo)
-        elif len(todo) > 1 and self.complex_fn is None and self.phi_many is not None:
-            shrinks = [self.shrink(i) for i in range(len(self.xs))]
-            values, errors = fd.elements(self.phi_many, self.xs, [self.flat.locate(j) for j in todo], shrinks)
-        else:
-            for j in todo:
-                d = self.element(j)
-                ref[j], err[j], filled[j] = d.value, d.error, True
+        if not todo:
             return
+        if self.complex_fn is None:
+            shrinks = [self.shrink(i) for i in range(len(self.xs))]
+            values, errors = self._central(self.xs, [self.flat.locate(j) for j in todo], shrinks)
+        elif len(todo) > 1 and self.complex_many is not None:
+            values, errors = self._complex_elements(todo)
+        else:
+            got = [self.element(j) for j in todo]
+            values, errors = np.array([d.value for d in got]), np.array([d.error for d in got])
         ref[todo], err[todo], filled[todo] = values, errors, True
+
+    def _central(self, xs, targets: list[tuple[int, tuple]], shrinks: list[float]) -> tuple[np.ndarray, np.ndarray]:
+        """fd.element at each (input, index) target of ``xs``: in one ``phi_many`` call where
+        there is one and more than one target, else one by one (the same numbers)."""
+        if self.phi_many is not None and len(targets) > 1:
+            return fd.elements(self.phi_many, xs, targets, shrinks)
+        got = [fd.element(self.phi, xs, i, k, shrink=shrinks[i]) for i, k in targets]
+        return np.array([d.value for d in got]), np.array([d.error for d in got])
 
     def _complex_elements(self, todo: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """complex_step.element at flat indices ``todo``, their complex forwards in one batch."""

@@ -23,7 +23,7 @@ from gradcheck_suite.checking.judge import Flat, Judgement, Witnesses, known_sco
 from gradcheck_suite.checking.settings import Settings
 from gradcheck_suite.checking.verdicts import NOISE_SCORE
 from gradcheck_suite.engines.protocol import Engine
-from gradcheck_suite.oracles import finite_diff
+from gradcheck_suite.oracles import fd_arrays, finite_diff
 from gradcheck_suite.strategies import Case
 
 MAX_REFINED = 256  # elements per check estimated again with smaller steps
@@ -193,7 +193,7 @@ def _output_of(engine, case, wide, v, flat, j, verdict: Judgement, shrink: float
         return where | ({"output": [0] * v.ndim} if v.size == 1 else {})
     d = [np.zeros(x.shape) for x in wide]
     d[i][k] = 1.0
-    column = finite_diff.directional_arrays(
+    column = fd_arrays.directional_arrays(
         lambda xs: [engine.evaluate(case.op, xs, case.kwargs)], wide, d, shrink=shrink
     ).values[0]  # fmt: skip
 

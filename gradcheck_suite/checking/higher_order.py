@@ -13,7 +13,7 @@ case, and using it keeps this witness independent of the engine under test). Com
 element by element over the inputs.
 
 The tangent and direction actually used are the displacements the differences measured
-(finite_diff.directional_arrays), so the two sides are evaluated along the same vector.
+(fd_arrays.directional_arrays), so the two sides are evaluated along the same vector.
 An engine without forward mode (NotImplementedError) gives ``unsupported``.
 """
 
@@ -32,7 +32,7 @@ from gradcheck_suite.checking.judge import Flat, Witnesses
 from gradcheck_suite.checking.noise import NoiseProbe
 from gradcheck_suite.checking.settings import Settings
 from gradcheck_suite.engines.protocol import Engine
-from gradcheck_suite.oracles import complex_step, nearby
+from gradcheck_suite.oracles import complex_step, fd_arrays, nearby
 from gradcheck_suite.oracles import finite_diff as fd
 from gradcheck_suite.strategies import Case
 
@@ -64,7 +64,7 @@ def _nearby(fn, wide, ds, flat: Flat, n_terms: int, noise: float, v: np.ndarray,
         values, errors = [], []
         for y in nearby.nearby_points(rng, x, group, shrink):
             ys = inputs.split(y)
-            got = fd.directional_arrays(fn, ys, ds, n_terms, noise, h=fd.step(fd.largest(ys), shrink) / 8)
+            got = fd_arrays.directional_arrays(fn, ys, ds, n_terms, noise, h=fd.step(fd.largest(ys), shrink) / 8)
             values.append(flat.join(got.values)[idx])
             errors.append(flat.join(got.errors)[idx])
         return nearby.spread(values, errors)
@@ -114,7 +114,7 @@ def _lazy_sides(compute: Callable[[], list[fd.OneSided]], flat: Flat) -> Callabl
 
 def _refine(w: Witnesses, fn, wide, ds, first: fd.ArrayDerivative, n_terms: int, noise: float, shrink: float) -> None:
     """Elements where the reference disagrees with engine or torch, or straddles a jump,
-    estimated again along a ladder of smaller steps (finite_diff.refined_arrays), in place: a
+    estimated again along a ladder of smaller steps (fd_arrays.refined_arrays), in place: a
     function that varies below the default step (atan2 near the origin, tiny inputs) must
     not pass for a kink, nor fail an engine that is right."""
     with np.errstate(invalid="ignore"):
@@ -122,7 +122,7 @@ def _refine(w: Witnesses, fn, wide, ds, first: fd.ArrayDerivative, n_terms: int,
     idx = np.flatnonzero(failing)
     if idx.size == 0:
         return
-    values, errors = fd.refined_arrays(fn, wide, ds, first, idx, n_terms, noise, shrink)
+    values, errors = fd_arrays.refined_arrays(fn, wide, ds, first, idx, n_terms, noise, shrink)
     found = np.isfinite(values)
     base = w.ref_tol - tolerances.FD_FACTOR * np.abs(w.ref_err)
     w.ref[idx[found]], w.ref_err[idx[found]] = values[found], errors[found]
@@ -160,7 +160,7 @@ def jvp_witnesses(
     def f64(xs):  # torch's float64 forward, as for the VJP's differences (first_order._estimator)
         return [oracle.evaluate(op, xs, kwargs)]
 
-    ref = fd.directional_arrays(f64, wide, u, n_terms, noise64, shrink=shrink)
+    ref = fd_arrays.directional_arrays(f64, wide, u, n_terms, noise64, shrink=shrink)
     tangents = ref.directions
     method = "central differences of f along u, Richardson"
     if op.analytic:
@@ -175,7 +175,7 @@ def jvp_witnesses(
     w = _witnesses(flat, [e_j], [t_j], noise, ref, case.dtype, n_terms, settings or Settings(), scale, probe.high)
     if method.startswith("central"):  # the complex step has no step to refine
         _refine(w, f64, wide, tangents, ref, n_terms, noise64, shrink)
-    sides = _lazy_sides(lambda: fd.one_sided_arrays(f64, wide, tangents, n_terms, noise64, shrink), flat)
+    sides = _lazy_sides(lambda: fd_arrays.one_sided_arrays(f64, wide, tangents, n_terms, noise64, shrink), flat)
 
     def where(j: int) -> dict:
         return {"output": list(flat.locate(j)[1]), "tangent": "Rademacher over all inputs"}
@@ -214,7 +214,7 @@ def hvp_witnesses(
     def torch_vjp(xs):
         return source.vjp_at(op, xs, kwargs, v)
 
-    ref = fd.directional_arrays(torch_vjp, wide, w_dir, n_terms, noise64, shrink=shrink)
+    ref = fd_arrays.directional_arrays(torch_vjp, wide, w_dir, n_terms, noise64, shrink=shrink)
     direction = ref.directions
     e_h, e_err = _attempt(engine.hvp, op, case.inputs, kwargs, v, direction)
     t_h, t_err = _attempt(oracle.hvp, op, case.inputs, kwargs, v, direction)
@@ -227,7 +227,7 @@ def hvp_witnesses(
     scale = tolerances.hessian_scale(wide, at_x)
     w = _witnesses(flat, e_h, t_h, noise, ref, case.dtype, n_terms, settings or Settings(), scale, probe.high)
     _refine(w, torch_vjp, wide, direction, ref, n_terms, noise64, shrink)
-    sides = _lazy_sides(lambda: fd.one_sided_arrays(torch_vjp, wide, direction, n_terms, noise64, shrink), flat)
+    sides = _lazy_sides(lambda: fd_arrays.one_sided_arrays(torch_vjp, wide, direction, n_terms, noise64, shrink), flat)
 
     def where(j: int) -> dict:
         i, k = flat.locate(j)
