@@ -25,6 +25,7 @@ from gradcheck_suite.options import (
     UsageError,
     add_output,
     add_selection,
+    csv_list,
     prepare_output,
     resolve_selection,
     whole_number,
@@ -73,6 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument(
         "--engine", default=None, help="mark the ops this engine supports (a registered name or module:attribute)"
     )
+    listing.add_argument("--ops", type=csv_list, default=None, help="comma list of op names or families (default: all)")
+    listing.add_argument(
+        "--verbose", "-v", action="store_true",
+        help="per op: input domains, dtypes, the keyword argument values drawn, kinks, conventions, checks",
+    )  # fmt: skip
+    listing.add_argument(
+        "--format", choices=("text", "markdown"), default="text",
+        help="markdown: the verbose listing as docs/ops.md (contents by family, a section per op)",
+    )  # fmt: skip
     extra = [listing]
     for name, (module, help_text) in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=help_text)
@@ -88,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "list":
-            return _list(args.engine)
+            return _list(args)
         if args.command in SUBCOMMANDS:
             return importlib.import_module(SUBCOMMANDS[args.command][0]).main(args)
         return _run(args)
@@ -112,20 +122,41 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
-def _list(engine_name: str | None) -> int:
-    from gradcheck_suite.catalogue import CATALOGUE
+def _list(args: argparse.Namespace) -> int:
+    from gradcheck_suite import catalogue
 
+    try:
+        specs = catalogue.select(args.ops)
+    except catalogue.UnknownOpError as exc:
+        raise UsageError(str(exc)) from None
     supports = None
-    if engine_name is not None:
+    if args.engine is not None:
         from gradcheck_suite.engines import UnknownEngineError, get_engine
 
         try:
-            supports = get_engine(engine_name).supports
+            supports = get_engine(args.engine).supports
         except UnknownEngineError as exc:
             raise UsageError(str(exc)) from None
-    width = max(len(n) for n in CATALOGUE)
+    if args.verbose or args.format == "markdown":
+        from gradcheck_suite.catalogue import describe
+
+        described = describe.describe_all(specs)
+        marks = None if supports is None else {s.name: bool(supports(s)) for s in specs}
+        render = describe.markdown if args.format == "markdown" else describe.text
+        sys.stdout.write(render(described, None if marks is None else marks.get))
+        count = None if marks is None else sum(marks.values())
+    else:
+        count = _list_lines(specs, supports)
+    if supports is not None and args.format == "text":
+        print(f"engine {args.engine!r} supports {count} of {len(specs)} ops ('-': unsupported)")
+    return EXIT_OK
+
+
+def _list_lines(specs: list, supports) -> int:
+    """One line per op: name, family, input domains, doc; ops an engine lacks marked '-'."""
+    width = max(len(s.name) for s in specs)
     count = 0
-    for spec in CATALOGUE.values():
+    for spec in specs:
         domains = ", ".join(str(d) for d in spec.domains)
         mark = ""
         if supports is not None:
@@ -134,9 +165,7 @@ def _list(engine_name: str | None) -> int:
             mark = "  " if ok else "- "  # ops the engine lacks are marked, and reported as unsupported
         line = f"{mark}{spec.name:<{width}}  {spec.family:<10} inputs: {domains}"
         print(line + (f"  ({spec.doc})" if spec.doc else ""))
-    if supports is not None:
-        print(f"engine {engine_name!r} supports {count} of {len(CATALOGUE)} ops ('-': unsupported)")
-    return EXIT_OK
+    return count
 
 
 def _run(args: argparse.Namespace) -> int:

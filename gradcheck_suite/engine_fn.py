@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from gradcheck_suite.catalogue.spec import REAL, OpSpec
+from gradcheck_suite.catalogue.spec import REAL, UNDECLARED_KINKS, OpSpec
 from gradcheck_suite.checking.case import CaseChecker, CaseIds
 from gradcheck_suite.checking.settings import Settings
 from gradcheck_suite.engines import MirrorEngine, get_engine
@@ -82,6 +82,7 @@ class EngineFunction:
             name=name, family="user", fn=_unused_fn, shapes=st.just(tuple(a.shape for a in arrays)),
             domains=(REAL,) * len(arrays),  # unused: the values are given, not drawn
             dtypes=(self.dtype,), engine_fn=engine_fn, torch_fn=torch_fn if self.consult_torch else engine_fn,
+            kinks=UNDECLARED_KINKS,
             **self.flags,
         )  # fmt: skip
         case = _SameCotangentCase(spec, self.dtype, tuple(arrays), cotangent_seed=self.seed, fixed=self.cotangent)

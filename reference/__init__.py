@@ -4,7 +4,7 @@
 what torch prints. This module never imports torch.
 """
 
-from reference import autograd, linalg, nn, ops
+from reference import autograd, linalg, nn, ops, special
 from reference.creation import (
     Generator,
     from_numpy,
@@ -35,6 +35,7 @@ __all__ = [
     "Generator", "Size", "Tensor", "autograd", "bool", "double", "dtype", "enable_grad", "float",
     "float32", "float64", "from_numpy", "full", "get_default_dtype", "get_printoptions", "int64",
     "is_grad_enabled", "linalg", "long", "manual_seed", "nn", "no_grad", "ones", "ones_like", "printoptions", "randn",
+    "special",
     "set_default_dtype", "set_grad_enabled", "set_printoptions", "tensor", "zeros", "zeros_like",
     *ops.__all__,
 ]  # fmt: skip

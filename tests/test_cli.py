@@ -296,6 +296,14 @@ def test_list_prints_every_catalogue_op(capsys):
         assert all(str(d) in line for d in spec.domains)
 
 
+def test_list_ops_selects_ops_and_families_in_the_one_line_format(capsys):
+    assert cli.main(["list", "--ops", "reduction,add"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    wanted = [n for n in CATALOGUE if n == "add" or CATALOGUE[n].family == "reduction"]
+    assert [line.split()[0] for line in lines] == wanted
+    assert all(len(line.split("inputs: ")) == 2 for line in lines)  # one line per op, no verbose fields
+
+
 # -- reproducibility ----------------------------------------------------------------------
 
 

@@ -89,6 +89,23 @@ def test_values_stay_in_their_domain_and_dtype(domain, dtype):
     assert len(np.unique(allv)) > 20, "values are not varied"
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("window", ["LOW_WINDOW", "MID_WINDOW", "NOT_INTEGER", "NOT_TENTH_HALF"])
+def test_values_of_cells_stay_in_their_windows(window, dtype):
+    """floor's draws keep off the integers and maximum's two inputs off each other's windows
+    (every layout: bounds and quarters too), so default draws never sit on a kink or a tie."""
+    from gradcheck_suite.catalogue import pointwise
+
+    domain = getattr(pointwise, window)
+    allv = np.concatenate([a.ravel() for a in draws(values((3, 4), domain, dtype), 80)]).astype(np.float64)
+    cell = np.round((allv - (domain.start + domain.stop) / 2) / domain.period)  # the nearest window's cell
+    offset = allv - cell * domain.period
+    slack = 1e-6 if dtype == "float32" else 1e-12  # a float32 cast moves a value by an ulp
+    assert np.all((domain.start - slack <= offset) & (offset <= domain.stop + slack))
+    assert np.all((domain.low <= allv) & (allv <= domain.high))
+    assert len(np.unique(cell)) >= 4 and len(np.unique(allv)) > 100, "values spread over many cells"
+
+
 @pytest.mark.parametrize("domain", DOMAINS, ids=str)
 def test_catalogue_domain_bounds_survive_the_float32_cast(domain):
     """values() draws in float64 and casts: only bounds that float32 represents exactly
@@ -271,12 +288,12 @@ def _kinked(kinks, domains=(REAL,), shape_strategy=None, kwargs=None):
               kinks=kinks, kwargs=(lambda s: st.just(kwargs)) if kwargs else (lambda s: st.just({})))  # fmt: skip
 
 
-def test_about_one_case_in_four_is_aimed_at_the_kink_points():
+def test_about_one_case_in_two_is_aimed_at_the_kink_points():
     from gradcheck_suite.catalogue.spec import Kinks
 
     drawn = draws(cases(_kinked(Kinks(points=(0.0,)), domains=(NONZERO,)), "float64"), 200)
     at_zero = [c for c in drawn if np.any(c.inputs[0] == 0.0)]  # NONZERO never draws 0 by itself
-    assert 0.1 < len(at_zero) / len(drawn) < 0.5
+    assert 0.35 < len(at_zero) / len(drawn) < 0.65  # the other half checks smooth points
     assert any(np.all(c.inputs[0] == 0.0) and c.inputs[0].size > 1 for c in at_zero), "the zero vector (norm)"
     assert any(np.sum(c.inputs[0] == 0.0) == 1 and c.inputs[0].size > 2 for c in at_zero), "a single kink"
 
@@ -302,3 +319,20 @@ def test_ties_across_inputs_line_up_with_broadcasting():
         found += bool(a.size and np.any(a == b))
         assert c.inputs[1].shape == c.shapes[1]
     assert found >= 10
+
+
+def test_ties_of_a_spread_reduction_tie_the_sums_within_the_reduced_dim():
+    """max_dim reduces a + ladder along dim: a tie placed for it must tie a + ladder (the
+    ladder rung goes along) inside one slice along dim, at that slice's max or min."""
+    from gradcheck_suite.catalogue import reduction
+
+    tied = 0
+    for c in draws(cases(CATALOGUE["max_dim"], "float64"), 200):
+        (a,), kw = c.inputs, c.kwargs
+        if a.ndim == 0:
+            continue
+        y = a + kw["ladder"]
+        assert set(kw["ladder"].ravel()) <= set(np.arange(a.size) * reduction.STEP), "the ladder keeps its rungs"
+        top = y == y.max(axis=kw["dim"], keepdims=True)
+        tied += bool(np.any(top.sum(axis=kw["dim"]) >= 2))
+    assert tied >= 40, f"only {tied} of 200 max_dim cases tie at a slice's max"

@@ -1,6 +1,6 @@
 """The op catalogue: the single list of what the suite checks.
 
-Families live in their own modules (pointwise, reduction, shape, linalg); this
+Families live in their own modules (a family may span several: nn, nn_functions, nn_layers); this
 module gathers them and resolves user selections ("add,mul", "reduction", "all").
 """
 
@@ -8,10 +8,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gradcheck_suite.catalogue import indexing, linalg, nn, pointwise, reduction, shape
+from gradcheck_suite.catalogue import (
+    indexing,
+    indexing_scatter,
+    linalg,
+    linalg_decompositions,
+    nn,
+    nn_functions,
+    nn_layers,
+    pointwise,
+    reduction,
+    reduction_order,
+    shape,
+    shape_more,
+    special,
+)
 from gradcheck_suite.catalogue.spec import Domain, Kinks, OpSpec
 
-_FAMILIES = (pointwise, reduction, shape, indexing, linalg, nn)
+_FAMILIES = (
+    pointwise, special, reduction, reduction_order, shape, shape_more, indexing, indexing_scatter,
+    linalg, linalg_decompositions, nn, nn_functions, nn_layers,
+)  # fmt: skip
 
 
 class UnknownOpError(ValueError):

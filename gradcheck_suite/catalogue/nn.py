@@ -46,6 +46,11 @@ def _activation(name: str, call, domain=REAL, kwargs=None, kinks=None, doc=""):
     )  # fmt: skip
 
 
+# (beta, threshold): switch points threshold / beta outside the drawn values (20, 10/0.5) and inside
+# them, exact in binary (2.5, -1, 0.75, 2.25)
+SOFTPLUS_PARAMETERS = ((1.0, 20.0), (0.5, 10.0), (2.0, 5.0), (1.0, -1.0), (2.0, 1.5), (0.5, 1.125))
+
+
 def _hardtanh_bounds(shapes_):
     # bounds at unremarkable values, so that default draws (often round numbers) miss the kinks
     return st.sampled_from([(-1.0, 1.0), (-1.3, 0.7), (-0.45, 2.15)]).map(lambda b: {"min_val": b[0], "max_val": b[1]})
@@ -77,11 +82,13 @@ ACTIVATIONS = [
     ),
     _activation("silu", lambda ns, a: _f(ns).silu(a), REAL),
     _activation(
-        "softplus", lambda ns, a, beta, threshold: _f(ns).softplus(a, beta, threshold), REAL,
-        kwargs=lambda s: st.fixed_dictionaries(
-            {"beta": st.sampled_from((1.0, 0.5, 2.0)), "threshold": st.sampled_from((20.0, 10.0))}
+        "softplus", lambda ns, a, beta, threshold, switch: _f(ns).softplus(a, beta, threshold), REAL,
+        kwargs=lambda s: st.sampled_from(SOFTPLUS_PARAMETERS).map(
+            lambda p: {"beta": p[0], "threshold": p[1], "switch": p[1] / p[0]}
         ),
-        doc="beta * x stays below the threshold, where torch switches to x itself",
+        kinks=Kinks(kwarg_points=("switch",)),
+        doc="beta and threshold; above x = threshold / beta (the drawn 'switch', a kink point) torch returns x "
+        "itself, a jump of log1p(exp(-threshold)) / beta; at the switch it takes the log1p branch",
     ),
 ]  # fmt: skip
 
@@ -166,6 +173,28 @@ EMBEDDING = op(
 
 
 @st.composite
+def _max_norm_kwargs(draw, shapes_):
+    out = draw(_embedding_kwargs(shapes_))
+    out["max_norm"] = draw(st.sampled_from((0.5, 1.0, 2.5)), label="max_norm")
+    out["norm_type"] = draw(st.sampled_from((2.0, 1.0, 3.0)), label="norm_type")
+    return out
+
+
+def _embedding_max_norm(ns, w, index, padding_idx, max_norm, norm_type):
+    # the op renormalises the rows it reads in place: a clone keeps the case's inputs intact
+    return _f(ns).embedding(ns.from_numpy(index), w.clone(), padding_idx, max_norm=max_norm, norm_type=norm_type)
+
+
+EMBEDDING_MAX_NORM = op(
+    "nn.embedding_max_norm", "nn", _embedding_max_norm, _embedding_shapes(), (REAL,), kwargs=_max_norm_kwargs,
+    doc="max_norm and norm_type: rows read whose norm exceeds max_norm are scaled in place by "
+    "max_norm / (norm + 1e-7) under no_grad (the weight's version goes up by one); the gradient stays the "
+    "plain scatter, which the numerical reference rejects on renormalised rows (torch_findings.toml)",
+    conventions=EMBEDDING.conventions,
+)  # fmt: skip
+
+
+@st.composite
 def _layer_norm_shapes(draw):
     # three or more elements: with two, xhat is +-1 whatever x is, and every gradient is rounding noise
     normalized = draw(hnp.array_shapes(min_dims=1, max_dims=2, min_side=3, max_side=4), label="normalized_shape")
@@ -219,7 +248,13 @@ def _class_shapes(draw):
 
 
 @st.composite
-def _class_kwargs(draw, shapes_, weighted: bool = True):
+def _same_class_shapes(draw):
+    (shape,) = draw(_class_shapes())
+    return shape, shape
+
+
+@st.composite
+def _class_kwargs(draw, shapes_, weighted: bool = True, smoothing: bool = False):
     shape = shapes_[0]
     classes = shape[0] if len(shape) == 1 else shape[1]
     target_shape = () if len(shape) == 1 else (shape[0], *shape[2:])
@@ -231,14 +266,17 @@ def _class_kwargs(draw, shapes_, weighted: bool = True):
     if weighted and draw(st.booleans(), label="class weights"):
         weight = draw(hnp.arrays(np.float64, (classes,), elements=WEIGHTS.elements()), label="weight")
     reduction = draw(st.sampled_from(REDUCTIONS), label="reduction")
-    return {"target": target, "weight": weight, "ignore_index": ignore_index, "reduction": reduction}
+    out = {"target": target, "weight": weight, "ignore_index": ignore_index, "reduction": reduction}
+    if smoothing:
+        out["label_smoothing"] = draw(st.sampled_from((0.0, 0.1, 0.35, 1.0)), label="label_smoothing")
+    return out
 
 
 def _class_loss(name: str):
-    def call(ns, x, target, weight, ignore_index, reduction):
+    def call(ns, x, target, weight, ignore_index, reduction, **smoothing):
         w = None if weight is None else _as(ns, weight, x)
         loss = getattr(_f(ns), name)
-        return loss(x, ns.from_numpy(target), w, ignore_index=ignore_index, reduction=reduction)
+        return loss(x, ns.from_numpy(target), w, ignore_index=ignore_index, reduction=reduction, **smoothing)
 
     return call
 
@@ -248,8 +286,37 @@ NLL = op(
     doc="class-index targets, class weights, ignore_index; NllLoss2DBackward0 for (N, C, d) inputs (viewed to 4-d)",
 )  # fmt: skip
 CROSS_ENTROPY = op(
-    "nn.cross_entropy", "nn", _class_loss("cross_entropy"), _class_shapes(), (REAL,), kwargs=_class_kwargs,
-    doc="NllLossBackward0 after LogSoftmaxBackward0; class-index targets",
+    "nn.cross_entropy", "nn", _class_loss("cross_entropy"), _class_shapes(), (REAL,),
+    kwargs=lambda s: _class_kwargs(s, smoothing=True),
+    doc="NllLossBackward0 after LogSoftmaxBackward0; class-index targets; label_smoothing (torch's composite: "
+    "(1 - s) nll + (s / C) smooth, MulBackward1 and AddBackward0)",
+)  # fmt: skip
+
+
+@st.composite
+def _probability_kwargs(draw, shapes_):
+    weight = None
+    classes = shapes_[0][0] if len(shapes_[0]) == 1 else shapes_[0][1]
+    if draw(st.booleans(), label="class weights"):
+        weight = draw(hnp.arrays(np.float64, (classes,), elements=WEIGHTS.elements()), label="weight")
+    return {
+        "weight": weight,
+        "reduction": draw(st.sampled_from(REDUCTIONS), label="reduction"),
+        "label_smoothing": draw(st.sampled_from((0.0, 0.1, 0.35)), label="label_smoothing"),
+    }
+
+
+def _cross_entropy_probabilities(ns, x, t, weight, reduction, label_smoothing):
+    w = None if weight is None else _as(ns, weight, x)
+    distribution = t / t.sum(0 if t.dim() == 1 else 1, keepdim=True)  # rows sum to 1 over the classes
+    return _f(ns).cross_entropy(x, distribution, w, reduction=reduction, label_smoothing=label_smoothing)
+
+
+CROSS_ENTROPY_PROBABILITIES = op(
+    "nn.cross_entropy_probs", "nn", _cross_entropy_probabilities, _same_class_shapes(),
+    (REAL, Domain(0.05, 1.0, name="[0.05, 1]")), kwargs=_probability_kwargs,
+    doc="class-probability targets (the target input normalised over the class dim, differentiable): "
+    "-(log_softmax(x) * t [* w]).sum(class dim), DivBackward1 for 'mean'; label_smoothing, class weights",
 )  # fmt: skip
 
 
@@ -326,7 +393,7 @@ def _pool_kwargs(draw, shapes_, dilated: bool):
         d = d if (k - 1) * d + 1 <= n else 1  # one window fits without padding
         kernel.append(k)
         dilation.append(d)
-        padding.append(draw(st.integers(0, ((k - 1) * d + 1) // 2), label=f"padding {axis}"))
+        padding.append(draw(st.integers(0, k // 2), label=f"padding {axis}"))  # torch: at most half the kernel
     out = {
         "kernel_size": tuple(kernel),
         "stride": draw(st.sampled_from([None, 1, 2, (2, 1)]), label="stride"),
@@ -354,5 +421,6 @@ AVG_POOL = op(
 
 
 OPS = [
-    *ACTIVATIONS, DROPOUT, LINEAR, EMBEDDING, LAYER_NORM, MSE, NLL, CROSS_ENTROPY, BCE, CONV2D, MAX_POOL, AVG_POOL,
+    *ACTIVATIONS, DROPOUT, LINEAR, EMBEDDING, EMBEDDING_MAX_NORM, LAYER_NORM, MSE, NLL, CROSS_ENTROPY,
+    CROSS_ENTROPY_PROBABILITIES, BCE, CONV2D, MAX_POOL, AVG_POOL,
 ]  # fmt: skip

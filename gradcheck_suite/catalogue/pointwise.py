@@ -74,6 +74,15 @@ NEAR_INTEGER = Cells(-3.0, 3.0, start=-0.35, stop=0.35, name="k + [-0.35, 0.35]"
 AT_ZERO = Kinks(points=(0.0,))
 INTEGERS = tuple(float(k) for k in range(-3, 4))
 HALF_INTEGERS = tuple(k + 0.5 for k in range(-4, 4))
+# fmod / remainder by a Python number from DIVISORS (all multiples of 1/2) jump only at
+# multiples of 1/2; NOT_HALF_MULTIPLE keeps 0.1 away from them
+DIVISORS = (0.5, 1.0, -1.5, 2.5)
+NOT_HALF_MULTIPLE = Cells(-3.0, 3.0, period=0.5, start=0.1, stop=0.4, name="away from multiples of 1/2")
+HALF_MULTIPLES = tuple(k / 2 for k in range(-6, 7))
+# a tensor divisor y in ±[1.9, 2.1]: x / y is an integer near 0, ±y, ±2y; these x stay clear
+DIVIDEND = Cells(-3.75, 3.75, period=2.0, start=0.25, stop=1.65, name="clear of 0, ±[1.9, 2.1], ±[3.8, 4.2]")
+DIVISOR = Domain(1.9, 2.1, symmetric=True, name="±[1.9, 2.1]")
+ACOSH = Domain(1.1, 4.0, name="(1, 4]")
 
 
 def _scalar(name: str, values: tuple):
@@ -161,6 +170,11 @@ OPS = [
     _unary("log", lambda ns, a: ns.log(a), POSITIVE, analytic=True, kinks=AT_ZERO),
     _unary("log1p", lambda ns, a: ns.log1p(a), LOG1P, analytic=True, kinks=Kinks(points=(-1.0,))),
     _unary("log2", lambda ns, a: a.log2(), POSITIVE, analytic=True, kinks=AT_ZERO),
+    _unary("log10", lambda ns, a: ns.log10(a), POSITIVE, kinks=AT_ZERO, doc="Log10Backward0"),
+    _unary("exp2", lambda ns, a: a.exp2(), doc="Exp2Backward0"),
+    _binary("ldexp", lambda ns, a, b: ns.ldexp(a, b), (REAL, SMALL), doc="LdexpBackward0: x * 2**e"),
+    _binary("logaddexp", lambda ns, a, b: ns.logaddexp(a, b), doc="LogaddexpBackward0"),
+    _binary("logaddexp2", lambda ns, a, b: a.logaddexp2(b), doc="Logaddexp2Backward0"),
     # -- trigonometric and hyperbolic
     _unary("sin", lambda ns, a: ns.sin(a), analytic=True),
     _unary("cos", lambda ns, a: a.cos(), analytic=True),
@@ -171,6 +185,15 @@ OPS = [
     _unary("sinh", lambda ns, a: ns.sinh(a), analytic=True),
     _unary("cosh", lambda ns, a: a.cosh(), analytic=True),
     _unary("tanh", lambda ns, a: ns.tanh(a), analytic=True),
+    _unary("asinh", lambda ns, a: ns.asinh(a), doc="AsinhBackward0"),
+    _unary("acosh", lambda ns, a: a.acosh(), ACOSH, kinks=Kinks(points=(1.0,)), doc="AcoshBackward0; inf at 1"),
+    _unary("atanh", lambda ns, a: ns.atanh(a), UNIT_OPEN, kinks=Kinks(points=(-1.0, 1.0)), doc="AtanhBackward0"),
+    _unary("deg2rad", lambda ns, a: ns.deg2rad(a), doc="Deg2RadBackward0"),
+    _unary("rad2deg", lambda ns, a: a.rad2deg(), doc="Rad2DegBackward0"),
+    _binary(
+        "hypot", lambda ns, a, b: ns.hypot(a, b), (AWAY_FROM_ZERO, REAL), kinks=Kinks(points=(0.0,), inputs=(0,)),
+        doc="HypotBackward0; x kept off 0 (the gradient is nan at the origin)",
+    ),
     # -- activations and special functions
     _unary("sigmoid", lambda ns, a: ns.sigmoid(a), SIGMOID, analytic=True),
     _unary("relu", lambda ns, a: ns.relu(a), AWAY_FROM_ZERO, kinks=AT_ZERO, doc="gradient 0 at 0"),
@@ -186,6 +209,33 @@ OPS = [
     _unary(
         "round_decimals", lambda ns, a: ns.round(a, decimals=1), NOT_TENTH_HALF,
         kinks=Kinks(points=tuple(k / 10 + 0.05 for k in range(-31, 31))), doc="RoundBackward1; zero gradient",
+    ),
+    _unary("trunc", lambda ns, a: ns.trunc(a), NOT_INTEGER, kinks=Kinks(points=INTEGERS), doc="zero gradient"),
+    _unary("ceil", lambda ns, a: a.ceil(), NOT_INTEGER, kinks=Kinks(points=INTEGERS), doc="zero gradient"),
+    _unary(
+        "frac", lambda ns, a: ns.frac(a), NOT_INTEGER, kinks=Kinks(points=INTEGERS),
+        doc="x - trunc(x): FracBackward0 passes the gradient",
+    ),
+    _unary(
+        "fmod", lambda ns, a, other: ns.fmod(a, other), NOT_HALF_MULTIPLE, kwargs=_scalar("other", DIVISORS),
+        kinks=Kinks(points=HALF_MULTIPLES), doc="by a Python number (FmodBackward0); jumps at multiples of it",
+    ),
+    _unary(
+        "remainder", lambda ns, a, other: a % other, NOT_HALF_MULTIPLE, kwargs=_scalar("other", DIVISORS),
+        kinks=Kinks(points=HALF_MULTIPLES), doc="tensor % Python number (RemainderBackward0)",
+    ),
+    _binary(
+        "fmod_tensor", lambda ns, a, b: a.fmod(b), (DIVIDEND, DIVISOR),
+        doc="FmodBackward1: the divisor's gradient is -trunc(x / y)",
+    ),
+    _binary(
+        "remainder_tensor", lambda ns, a, b: ns.remainder(a, b), (DIVIDEND, DIVISOR),
+        doc="RemainderBackward1: the divisor's gradient is -floor(x / y)",
+    ),
+    _binary(
+        "copysign", lambda ns, a, b: ns.copysign(a, b), (AWAY_FROM_ZERO, AWAY_FROM_ZERO),
+        kinks=Kinks(points=(0.0,), inputs=(0,)),
+        doc="CopysignBackward0: gradient sign(x) sign(y) (0 at x == 0), none for y; y kept off its jump at 0",
     ),
     _unary(
         "clamp", lambda ns, a, min, max: a.clamp(min, max), NEAR_INTEGER, kwargs=_clamp_bounds,
@@ -212,9 +262,36 @@ OPS = [
         "clamp_max_tensor", lambda ns, a, b: ns.clamp_max(a, b), (LOW_WINDOW, MID_WINDOW), kinks=Kinks(ties=True),
         doc="ClampMaxBackward1",
     ),
+    # -- combinations
+    op(
+        "lerp", "pointwise", lambda ns, a, b, weight: ns.lerp(a, b, weight), broadcast_shapes(2), (REAL, REAL),
+        kwargs=_scalar("weight", (-0.5, 0.25, 0.5, 0.75, 1.5)), doc="Python-number weight (LerpBackward0)",
+    ),
+    op(
+        "lerp_tensor", "pointwise", lambda ns, a, b, w: a.lerp(b, w), broadcast_shapes(3), (REAL, REAL, SMALL),
+        doc="tensor weight (LerpBackward1); the formula switches ends at |w| = 1/2",
+    ),
+    op(
+        "addcmul", "pointwise", lambda ns, a, b, c, value: ns.addcmul(a, b, c, value=value), broadcast_shapes(3),
+        (REAL, REAL, REAL), kwargs=_scalar("value", (1, -0.5, 2.0)), doc="AddcmulBackward0",
+    ),
+    op(
+        "addcdiv", "pointwise", lambda ns, a, b, c, value: a.addcdiv(b, c, value=value), broadcast_shapes(3),
+        (REAL, REAL, NONZERO), kwargs=_scalar("value", (1, -0.5, 2.0)), kinks=Kinks(points=(0.0,), inputs=(2,)),
+        doc="AddcdivBackward0",
+    ),
+    _unary("nan_to_num", lambda ns, a: ns.nan_to_num(a), doc="NanToNumBackward0: identity on finite values"),
     # -- binary selections
     _binary("maximum", lambda ns, a, b: ns.maximum(a, b), (LOW_WINDOW, MID_WINDOW), kinks=Kinks(ties=True)),
     _binary("minimum", lambda ns, a, b: a.minimum(b), (LOW_WINDOW, MID_WINDOW), kinks=Kinks(ties=True)),
+    _binary(
+        "fmax", lambda ns, a, b: ns.fmax(a, b), (LOW_WINDOW, MID_WINDOW), kinks=Kinks(ties=True),
+        doc="FmaxBackward0: a tie's gradient goes to input (maximum splits it)",
+    ),
+    _binary(
+        "fmin", lambda ns, a, b: a.fmin(b), (LOW_WINDOW, MID_WINDOW), kinks=Kinks(ties=True),
+        doc="FminBackward0: a tie's gradient goes to input",
+    ),
     _binary(
         "atan2", lambda ns, a, b: ns.atan2(a, b), (AWAY_FROM_ZERO, REAL), kinks=Kinks(points=(0.0,), inputs=(0,)),
         doc="y kept off 0: the branch cut (x < 0) and the origin",

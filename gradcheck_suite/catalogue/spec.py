@@ -75,6 +75,11 @@ class Kinks:
         return self.points + extra
 
 
+# A user's function declares no kinks: any two equal input elements may be a tie (coupled, as
+# max's are), so the checker keeps the tie tests it skips for a catalogue op declared smooth.
+UNDECLARED_KINKS = Kinks(ties=True)
+
+
 @dataclass(frozen=True)
 class Convention:
     """A value torch documents for an op's derivative away from any kink, e.g. no gradient

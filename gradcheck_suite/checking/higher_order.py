@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradcheck_suite.checking import tolerances, verdicts
+from gradcheck_suite.checking import raised, tolerances, verdicts
 from gradcheck_suite.checking.compare import scores
 from gradcheck_suite.checking.first_order import case_labels, lower_precision
 from gradcheck_suite.checking.judge import Flat, Witnesses
@@ -77,10 +77,11 @@ def _rng(v: np.ndarray, salt: bytes) -> np.random.Generator:
 
 
 def _raised(stage: str, e_err: BaseException | None, t_err: BaseException | None, settings=None) -> Failed:
-    detail = "; ".join(f"{side}: {type(x).__name__}: {x}" for side, x in (("engine", e_err), ("torch", t_err)) if x)
     if isinstance(e_err, NotImplementedError) and isinstance(t_err, NotImplementedError):
-        return Failed(verdicts.unsupported(stage, "neither the engine nor torch implements it for this op"), detail)
-    return Failed(verdicts.errors(e_err, t_err, stage, not (settings and settings.raise_fails)), detail)
+        verdict = verdicts.unsupported(stage, "neither the engine nor torch implements it for this op")
+    else:
+        verdict = verdicts.errors(e_err, t_err, stage, not (settings and settings.raise_fails))
+    return Failed(verdict, raised.describe(e_err, t_err, verdict[0]))
 
 
 def _attempt(fn: Callable, *args):

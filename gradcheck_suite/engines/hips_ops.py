@@ -183,6 +183,36 @@ UNSUPPORTED = {
     "nn.max_pool2d": "no pooling in autograd.numpy (ceil_mode, dilation would be hand-written)",
     "nn.avg_pool2d": "no pooling in autograd.numpy (ceil_mode, count_include_pad would be hand-written)",
 }
+# Ops the catalogue gained after this table was written (the 296-op round): each still needs its
+# autograd.numpy formula, and is an `unsupported` row until then.
+NOT_YET_WRITTEN = (
+    "log10", "exp2", "ldexp", "logaddexp", "logaddexp2", "asinh", "acosh", "atanh", "deg2rad", "rad2deg", "hypot",
+    "trunc", "ceil", "frac", "fmod", "remainder", "fmod_tensor", "remainder_tensor", "copysign", "lerp",
+    "lerp_tensor", "addcmul", "addcdiv", "nan_to_num", "fmax", "fmin", "lgamma", "digamma", "polygamma",
+    "special.multigammaln", "erfc", "erfinv", "special.erfcx", "special.ndtr", "special.ndtri",
+    "special.log_ndtr", "i0", "special.i0e", "special.i1", "special.i1e", "sinc", "logit", "logit_eps_upper",
+    "special.entr", "xlogy", "xlogy_number", "special.xlog1py", "sort", "msort", "topk", "cummax", "cummin",
+    "argmax_gather", "argmin_gather", "logcumsumexp", "nansum", "nanmean", "var_mean", "std_mean", "diff",
+    "diff_prepend_append", "trapezoid", "cumulative_trapezoid", "roll", "rot90", "movedim", "narrow", "select",
+    "unbind", "tril", "triu", "diag", "diag_vector", "diag_embed", "repeat_interleave", "tile", "unflatten",
+    "hstack", "vstack", "dstack", "pad_circular", "index_add", "index_copy", "index_fill", "index_fill_tensor",
+    "scatter", "scatter_value", "scatter_reduce_sum", "scatter_reduce_mean", "scatter_reduce_prod",
+    "scatter_reduce_amax", "scatter_reduce_amin", "take_along_dim", "take", "put", "put_accumulate",
+    "masked_select", "masked_scatter", "index_put", "index_put_accumulate", "linalg.eigh", "linalg.eigvalsh",
+    "linalg.svd", "linalg.svdvals", "linalg.qr", "linalg.cholesky", "linalg.slogdet", "logdet",
+    "linalg.matrix_exp", "linalg.pinv", "cholesky_solve", "linalg.lstsq", "linalg.cross", "linalg.vecdot",
+    "linalg.multi_dot", "linalg.matrix_power", "linalg.solve_triangular", "linalg.matrix_norm", "linalg.norm",
+    "nn.embedding_max_norm", "nn.cross_entropy_probs", "nn.mish", "nn.selu", "nn.celu", "nn.logsigmoid",
+    "nn.hardswish", "nn.hardsigmoid", "nn.softshrink", "nn.hardshrink", "nn.softsign", "nn.tanhshrink",
+    "nn.softmin", "nn.glu", "nn.prelu", "nn.huber_loss", "nn.smooth_l1_loss", "nn.l1_loss", "nn.kl_div",
+    "nn.binary_cross_entropy", "nn.soft_margin_loss", "nn.margin_ranking_loss", "nn.poisson_nll_loss",
+    "nn.normalize", "nn.cosine_similarity", "nn.pairwise_distance", "nn.conv1d", "nn.conv3d",
+    "nn.conv_transpose1d", "nn.conv_transpose2d", "nn.conv_transpose3d", "nn.group_norm", "nn.batch_norm",
+    "nn.instance_norm", "nn.interpolate_nearest", "nn.interpolate_bilinear", "nn.interpolate_linear",
+    "nn.scaled_dot_product_attention", "nn.grid_sample", "nn.max_pool1d", "nn.avg_pool1d",
+    "nn.adaptive_avg_pool2d", "nn.pixel_shuffle", "nn.pixel_unshuffle", "nn.unfold", "nn.fold"
+)  # fmt: skip
+UNSUPPORTED |= {name: "not yet in the adapter's op table" for name in NOT_YET_WRITTEN}
 if special is None:  # pragma: no cover - SciPy is optional
     UNSUPPORTED |= {name: "needs autograd.scipy (install SciPy)" for name in
                     ("erf", "logsumexp", "log_softmax", "nn.cross_entropy")}  # fmt: skip

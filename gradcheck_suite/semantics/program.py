@@ -21,7 +21,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from gradcheck_suite.catalogue.spec import OpSpec
-from gradcheck_suite.semantics import differences, observe, sources
+from gradcheck_suite.semantics import differences, hook_steps, observe, sources
 from gradcheck_suite.strategies import values
 
 # The step kinds a program is made of, with their drawing weights.
@@ -36,14 +36,14 @@ STEP_KINDS: dict[str, int] = {
     "grad-mode": 2,  # set_grad_enabled, no_grad / enable_grad blocks
     "retain_grad": 2,
     "hook": 2,
-    "hook-remove": 1,
+    "node-hook": 1,  # grad_fn.register_prehook / register_hook, on a node or a leaf's AccumulateGrad
+    "hook-remove": 2,
     "inplace": 3,
     "backward": 5,
     "grad": 2,  # autograd.grad, sometimes with create_graph
     "grad-reset": 2,  # .grad = None or .grad.zero_()
 }
 LEAF_SHAPES = ((), (3,), (2, 3), (2, 1), (1, 3))
-HOOKS = ("lambda g: g * 2", "lambda g: g + 1", "lambda g: torch.ones_like(g)", "lambda g: None")
 INPLACE = ("add_(1.5)", "mul_(2)", "sub_(0.5)", "zero_()", "clamp_(-1, 1)", "div_(4)", "fill_(0.25)")
 
 
@@ -234,6 +234,8 @@ def draw_step(data: st.DataObject, lock: Lockstep, kind: str) -> list[tuple[str,
         kind = "leaf"
     if kind == "hook-remove" and not lock.handles():
         kind = "hook"
+    if kind == "node-hook" and not hook_steps.nodes(lock, tensors):
+        kind = "hook"
     source = _DRAW[kind](data, lock, tensors)
     if kind == "op-fresh" or (kind == "op" and source.count("\n")):
         *leaves, last = source.splitlines()
@@ -361,16 +363,6 @@ def _retain_grad(data, lock, tensors) -> str:
     return f"{_choose(data, tensors, 'tensor')}.retain_grad()"
 
 
-def _hook(data, lock, tensors) -> str:
-    t = _choose(data, tensors, "tensor")
-    hook = data.draw(st.sampled_from(HOOKS), label="hook")
-    return f"{lock.new_name('h')} = {t}.register_hook({hook})"
-
-
-def _hook_remove(data, lock, tensors) -> str:
-    return f"{_choose(data, lock.handles(), 'handle')}.remove()"
-
-
 def _inplace(data, lock, tensors) -> str:
     t = _choose(data, tensors, "tensor")
     form = data.draw(st.sampled_from((*INPLACE, "copy_", "setitem")), label="in-place op")
@@ -420,6 +412,9 @@ def _grad(data, lock, tensors) -> str:
     if data.draw(st.booleans(), label="allow_unused"):
         flags.append("allow_unused=True")
     target = f"{out}.sum()" if data.draw(st.booleans(), label="sum output") else out
+    if data.draw(st.integers(0, 3), label="batched cotangents") == 0:  # rows of the Jacobian at once
+        flags.append(f"grad_outputs=torch.stack([torch.ones_like({target}), -{target}.detach()])")
+        flags.append("is_grads_batched=True")
     return f"{lock.new_name()} = torch.autograd.grad({', '.join([target, wrt, *flags])})[0]"
 
 
@@ -440,8 +435,9 @@ _DRAW = {
     "requires_grad_": _requires_grad,
     "grad-mode": _grad_mode,
     "retain_grad": _retain_grad,
-    "hook": _hook,
-    "hook-remove": _hook_remove,
+    "hook": hook_steps.tensor_hook,
+    "node-hook": hook_steps.node_hook,
+    "hook-remove": hook_steps.remove,
     "inplace": _inplace,
     "backward": _backward,
     "grad": _grad,

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from gradcheck_suite.catalogue.spec import REAL, OpSpec
+from gradcheck_suite.catalogue.spec import REAL, UNDECLARED_KINKS, OpSpec
 from gradcheck_suite.checking.case import CaseChecker, CaseIds
 from gradcheck_suite.checking.settings import Settings
 from gradcheck_suite.records import Record
@@ -53,7 +53,7 @@ def check_torch_code(
     checks += ["jvp-torch", "jvp-fd"] if options.forward_ad else []
     spec = OpSpec(
         name=name, family="user", fn=_unused, shapes=st.just(tuple(a.shape for a in code.arrays)),
-        domains=(REAL,) * len(code.arrays), dtypes=(code.dtype,), analytic=True,
+        domains=(REAL,) * len(code.arrays), dtypes=(code.dtype,), analytic=True, kinks=UNDECLARED_KINKS,
         forward_ad=options.forward_ad, second_order=False,
     )  # fmt: skip
     case = Case(spec, code.dtype, tuple(code.arrays), cotangent_seed=options.seed, labels=tuple(code.labels))

@@ -147,13 +147,18 @@ def grad(
         )
     if allow_unused is None:
         allow_unused = materialize_grads
-    if is_grads_batched:
-        raise NotImplementedError("reference.autograd.grad does not support is_grads_batched=True")
     outs = _tensors(outputs)
     ins = _tensors(inputs)
     if not ins:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     _check_inputs(ins)
+    if is_grads_batched:
+        from reference.autograd import batched
+
+        keep = create_graph if retain_graph is None else retain_graph
+        return batched.grad(grad, outs, ins, _grad_tensors(grad_outputs, len(outs)), retain_graph=keep,
+                            create_graph=create_graph, allow_unused=allow_unused,
+                            materialize_grads=materialize_grads)  # fmt: skip
     grads = _initial_grads(outs, _grad_tensors(grad_outputs, len(outs)), create_graph)
     roots = _roots(outs)
     for t in ins:
@@ -315,11 +320,20 @@ class _GraphTask:
                 self._capture(node, grads)
             if runs is not None and node not in runs:
                 continue
+            hooks = node._hooks
+            dropped = False  # a pre-hook dropped every gradient: nothing flows on
+            if hooks is not None and hooks.pre:
+                grads = hooks.run_pre(grads, self.create_graph)
+                dropped = all(g is None for g in grads)
             if type(node) is AccumulateGrad:
-                if self.capture is None:
+                if not dropped:
                     _accumulate(node.variable, grads[0])
+                if hooks is not None and hooks.post:
+                    hooks.run_post((), grads, self.create_graph)
                 continue
-            outs = _run_node(node, grads)
+            outs = (None,) * len(node.next_functions) if dropped else _run_node(node, grads)
+            if hooks is not None and hooks.post:
+                outs = hooks.run_post(_grad_inputs(node, outs), grads, self.create_graph)
             fresh = self.capture is not None  # what torch computes afresh is no view (see _expanded_view)
             if fresh and type(node).__name__ in _EXPANDING:
                 outs, fresh = _as_expanded(outs), False
@@ -358,7 +372,10 @@ class _GraphTask:
                 continue
             if n in self.buffers:
                 self._push(n)
-            elif runs is None:
+                continue
+            if n._hooks is not None and (n._hooks.pre or n._hooks.post) and (runs is None or n in runs):
+                _undefined_run(n, self.create_graph)
+            if runs is None:
                 stack.extend(nxt for nxt, _ in n.next_functions if nxt is not None)
             elif n in runs:
                 stack.extend(nxt for nxt, _ in n.next_functions if nxt in wanted)
@@ -366,6 +383,22 @@ class _GraphTask:
 
 # Nodes whose backward is an expand in torch (sum's): autograd.grad returns that view as it is.
 _EXPANDING = frozenset({"SumBackward0", "SumBackward1"})
+
+
+def _grad_inputs(node: Node, outs: tuple) -> list:
+    """The gradients a node hands its inputs, in the inputs' shapes, as its post-hooks see them."""
+    return [
+        None if nxt is None or g is None else to_input(g, meta[0], meta[1])
+        for (nxt, _), g, meta in zip(node.next_functions, outs, node._input_meta)
+    ]
+
+
+def _undefined_run(node: Node, create_graph: bool) -> None:
+    """torch runs a node that no gradient reached with undefined ones: its own hooks see None."""
+    grads = node._hooks.run_pre([None] * (1 if type(node) is AccumulateGrad else _num_outputs(node)), create_graph)
+    if node._hooks.post:
+        gi = () if type(node) is AccumulateGrad else [None] * len(node.next_functions)
+        node._hooks.run_post(gi, grads, create_graph)
 
 
 def _as_expanded(outs: tuple) -> tuple:

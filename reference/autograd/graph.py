@@ -91,6 +91,18 @@ class Node:
     def name(self) -> str:
         return type(self).__name__
 
+    def register_prehook(self, hook: Any) -> Any:
+        """``hook(grad_outputs)`` before this node runs; it may return replacements (a tuple)."""
+        from reference.autograd.hooks import register_node_hook
+
+        return register_node_hook(self, hook, pre=True)
+
+    def register_hook(self, hook: Any) -> Any:
+        """``hook(grad_inputs, grad_outputs)`` after this node ran; it may replace grad_inputs."""
+        from reference.autograd.hooks import register_node_hook
+
+        return register_node_hook(self, hook, pre=False)
+
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
         """Which inputs want a gradient (valid in backward, once the node is connected)."""

@@ -1,10 +1,14 @@
-"""Tensor hooks and ``retain_grad``, as torch runs them.
+"""Tensor hooks, ``retain_grad`` and node hooks, as torch runs them.
 
 A hook registered on a tensor lives on the node its gradient arrives at: the tensor's
 ``grad_fn`` (keyed by output number) or, for a leaf, its ``AccumulateGrad`` node. When the
 engine has summed every contribution for a node, it runs that node's hooks in registration
 order (each may return a replacement gradient), then the ``retain_grad`` stores, which come
-last whatever the registration order, then captures and runs the node.
+last whatever the registration order, then captures. Only a node that then runs calls its own
+hooks (``grad_fn.register_prehook``: the gradients of its outputs, before it runs;
+``register_hook``: those of its inputs and outputs, after): so ``autograd.grad`` does not call
+them on a node whose gradient it only captures, and a node reached by no gradient at all still
+calls them, with None, as torch's engine runs it with undefined gradients.
 """
 
 from __future__ import annotations
@@ -55,11 +59,31 @@ class _StrongRef:
 class NodeHooks:
     """The hooks of one node: tensor hooks and retain_grad targets, by output number."""
 
-    __slots__ = ("retain", "tensor")
+    __slots__ = ("post", "pre", "retain", "tensor")
 
     def __init__(self) -> None:
         self.tensor: dict[int, dict[int, Any]] = {}
         self.retain: dict[int, Any] = {}  # output number -> weakref to the tensor
+        self.pre: dict[int, Any] = {}  # handle id -> grad_fn.register_prehook hook
+        self.post: dict[int, Any] = {}  # handle id -> grad_fn.register_hook hook
+
+    def run_pre(self, grads: list, create_graph: bool) -> list:
+        """``register_prehook`` hooks on the gradients of the node's outputs."""
+        values = _as_tensors(grads)
+        for fn in list(self.pre.values()):
+            result = fn(values)
+            if result is not None:
+                values = _replaced(fn, values, result)
+        return _unwrapped(values, create_graph)
+
+    def run_post(self, grad_inputs: list, grad_outputs: list, create_graph: bool) -> list:
+        """``register_hook`` hooks: ``hook(grad_inputs, grad_outputs)`` may replace grad_inputs."""
+        values, outs = _as_tensors(grad_inputs), _as_tensors(grad_outputs)
+        for fn in list(self.post.values()):
+            result = fn(values, outs)
+            if result is not None:
+                values = _replaced(fn, values, result)
+        return _unwrapped(values, create_graph)
 
     def run(self, grads: list, create_graph: bool) -> list:
         from reference.tensor import Tensor
@@ -99,6 +123,43 @@ def _check_hook_result(fn: Any, grad: Any, result: Any) -> None:
             f"hook '{_hook_name(fn)}' has changed the type of value (was {legacy_type_name(grad._data.dtype)} "
             f"got {legacy_type_name(result._data.dtype)})"
         )
+
+
+def _as_tensors(grads: Any) -> tuple:
+    from reference.tensor import Tensor
+
+    return tuple(g if g is None or isinstance(g, Tensor) else Tensor._make(g) for g in grads)
+
+
+def _unwrapped(values: tuple, create_graph: bool) -> list:
+    return [v if v is None or create_graph else v._data for v in values]
+
+
+def _replaced(fn: Any, old: tuple, result: Any) -> tuple:
+    """A node hook's replacement gradients, checked as torch checks them."""
+    if not isinstance(result, (tuple, list)):
+        raise TypeError(f"expected tuple, but hook returned '{type(result).__name__}'")
+    if len(result) != len(old):
+        raise RuntimeError(
+            f"hook '{_hook_name(fn)}' has returned an incorrect number of values "
+            f"(got {len(result)}, but expected {len(old)})"
+        )
+    for before, after in zip(old, result):
+        if after is None:
+            continue
+        if before is None:
+            raise RuntimeError("can't replace a None gradient with a non-None value")
+        _check_hook_result(fn, before, after)
+    return tuple(result)
+
+
+def register_node_hook(node: Any, hook: Any, *, pre: bool) -> RemovableHandle:
+    """``grad_fn.register_prehook`` / ``register_hook``: the hook lives as long as the node."""
+    hooks = _hooks_of(node)
+    table = hooks.pre if pre else hooks.post
+    handle = RemovableHandle(table)
+    table[handle.id] = hook
+    return handle
 
 
 def _store_retained(tensor: Any, g: Any) -> None:

@@ -6,6 +6,7 @@ import numpy as np
 
 from reference import dtypes
 from reference.autograd.function import Function, apply
+from reference.autograd.graph import bump_version
 from reference.nn._grad import constant
 from reference.nn._indexing import scatter_flat
 from reference.ops import linalg, shape
@@ -111,11 +112,28 @@ class Embedding(Function):
         return t.reshape(-1)[ctx.flat]
 
 
-def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError(
-            "reference.nn.functional.embedding: max_norm, scale_grad_by_freq and sparse are not supported"
+def _renorm_rows(weight, index: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """torch's embedding_renorm_, observed: under no_grad, each row that ``index`` reads whose
+    ``norm_type``-norm exceeds ``max_norm`` is multiplied in place by max_norm / (norm + 1e-7)
+    (the scale rounded to the weight's dtype); the weight's version goes up by one, even when
+    no row changes (an empty index too). Autograd
+    does not see it: the gradient stays the plain scatter of the output gradient."""
+    data = weight._data
+    for row in np.unique(index):
+        values = data[row]
+        norm = (
+            float(np.max(np.abs(values)))
+            if np.isinf(norm_type)
+            else float(np.sum(np.abs(values) ** data.dtype.type(norm_type)) ** (1.0 / norm_type))
         )
+        if norm > max_norm:
+            data[row] = values * data.dtype.type(max_norm / (norm + 1e-7))
+    bump_version(weight._vc)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("reference.nn.functional.embedding: scale_grad_by_freq and sparse are not supported")
     if weight._data.ndim != 2:
         raise RuntimeError("'weight' must be 2-D")
     num = weight._data.shape[0]
@@ -133,6 +151,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         )
     if index.size and (index.min() < 0 or index.max() >= num):
         raise IndexError("index out of range in self")
+    if max_norm is not None:
+        _renorm_rows(weight, index, max_norm, norm_type)
     return apply(Embedding, "EmbeddingBackward0", (weight,), index=index, padding_idx=padding_idx)
 
 

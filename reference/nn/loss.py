@@ -237,14 +237,23 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 def cross_entropy(
     input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean", label_smoothing=0.0
 ):
-    """Class-index targets: nll_loss(log_softmax(input, class dim)) (torch's nodes exactly)."""
+    """Class-index targets: nll_loss(log_softmax(input, class dim)) (torch's nodes exactly);
+    class-probability targets and label smoothing: loss_cross_entropy's composites."""
+    from reference.nn import loss_cross_entropy
+
     reduction = _reduction(reduction, size_average, reduce)
-    if label_smoothing:
-        raise NotImplementedError("reference.nn.functional.cross_entropy: label_smoothing is not supported")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     if input._data.ndim == 0 or target._data.dtype.kind == "f":
         if target._data.dtype.kind != "f":
             raise RuntimeError("Expected floating point type for target with class probabilities, got Long")
-        raise NotImplementedError("reference.nn.functional.cross_entropy: class-probability targets are not supported")
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
+        return loss_cross_entropy.probability_targets(input, target, weight, reduction, label_smoothing, log_softmax)
+    if label_smoothing > 0:
+        return loss_cross_entropy.smoothed_class_targets(
+            input, target, weight, ignore_index, reduction, label_smoothing, log_softmax, nll_loss
+        )
     return nll_loss(
         log_softmax(input, _class_axis(input._data)), target, weight, ignore_index=ignore_index, reduction=reduction
     )

@@ -12,6 +12,8 @@ from reference.autograd.function import Function, apply
 from reference.nn._grad import constant, linear_in_grad
 from reference.nn._indexing import gather_flat, scatter_flat
 from reference.nn._windows import Windows, fold, out_size, unfold, unfold_array
+from reference.nn.interpolate import resample
+from reference.ops import shape
 
 
 def _pair(value, name: str, default=None) -> tuple[int, int]:
@@ -246,3 +248,80 @@ def avg_pool2d(
     else:
         divisor = _avg_divisor(win, count_include_pad, divisor_override)
     return apply(AvgPool2d, "AvgPool2DBackward0", (input,), win=win, divisor=divisor)
+
+
+# -- the 1-d pools: the 2-d ones on a height-1 view (SqueezeBackward1 on top, as in torch) ------------
+
+
+def _single(value, name: str) -> int:
+    if isinstance(value, (tuple, list)):
+        if len(value) != 1:
+            raise RuntimeError(f"{name} must either be a single int, or a tuple of one int")
+        value = value[0]
+    return int(value)
+
+
+def _as_2d(input):
+    return shape.unsqueeze(input, -2)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    kernel = _single(kernel_size, "kernel_size")
+    stride = kernel if stride is None or stride == () else _single(stride, "stride")
+    out = avg_pool2d(
+        _as_2d(input), (1, kernel), (1, stride), (0, _single(padding, "padding")), ceil_mode, count_include_pad
+    )
+    return shape.squeeze(out, -2)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    kernel = _single(kernel_size, "kernel_size")
+    stride = kernel if stride is None or stride == () else _single(stride, "stride")
+    padding, dilation = _single(padding, "padding"), _single(dilation, "dilation")
+    out = max_pool2d(_as_2d(input), (1, kernel), (1, stride), (0, padding), (1, dilation), ceil_mode, return_indices)
+    if return_indices:
+        return shape.squeeze(out[0], -2), shape.squeeze(out[1], -2)
+    return shape.squeeze(out, -2)
+
+
+# -- adaptive_avg_pool2d: a fixed averaging matrix per dim (interpolate.py's separable products) -----
+
+
+def _adaptive_matrix(n_in: int, n_out: int, dtype) -> np.ndarray:
+    """Row i averages inputs floor(i n_in / n_out) to ceil((i + 1) n_in / n_out) - 1 (torch's windows)."""
+    matrix = np.zeros((n_out, n_in), dtype)
+    for i in range(n_out):
+        start, end = (i * n_in) // n_out, -((-(i + 1) * n_in) // n_out)
+        matrix[i, start:end] = np.dtype(dtype).type(1) / (end - start)
+    return matrix
+
+
+class AdaptiveAvgPool2d(Function):
+    @staticmethod
+    def forward(ctx, x, matrices):
+        ctx.save_for_backward(x)
+        ctx.matrices = matrices
+        return np.ascontiguousarray(resample(x, matrices))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        m = ctx.matrices
+        return linear_in_grad(
+            "AdaptiveAvgPool2DBackwardBackward0", g, x,
+            lambda v: resample(v, m, transpose=True), lambda v: resample(v, m),
+        )  # fmt: skip
+
+    @staticmethod
+    def jvp(ctx, t):
+        return resample(t, ctx.matrices)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    x = input._data
+    if x.ndim not in (3, 4) or any(n == 0 for n in x.shape[-3:]):
+        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(x.shape)}")
+    sizes = (output_size, output_size) if isinstance(output_size, (int, np.integer)) else tuple(output_size)
+    sizes = tuple(n if o is None else int(o) for n, o in zip(x.shape[-2:], sizes))
+    matrices = tuple(_adaptive_matrix(n, o, x.dtype) for n, o in zip(x.shape[-2:], sizes))
+    return apply(AdaptiveAvgPool2d, "AdaptiveAvgPool2DBackward0", (input,), matrices=matrices)

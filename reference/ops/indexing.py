@@ -1,5 +1,7 @@
 """Indexing ops, the family: ``x[index]`` (basic and advanced) and masked_fill here; index_select,
-gather and scatter_add in ``indexing_dim``; reading a torch-style index in ``indexing_plan``.
+gather and scatter_add in ``indexing_dim``; index_add, index_copy, index_fill and scatter in
+``scatter``; scatter_reduce in ``scatter_reduce``; take, put, masked_select, masked_scatter,
+index_put and take_along_dim in ``index_flat``; reading a torch-style index in ``indexing_plan``.
 
 ``x[index]`` records what torch records: one node per basic step, in index order (ints ->
 SelectBackward0, slices -> SliceBackward0, None -> UnsqueezeBackward0; a no-op -> AliasBackward0),
@@ -13,9 +15,12 @@ import numpy as np
 
 from reference.autograd.function import Function, apply
 from reference.ops import shape as shapes
+from reference.ops.index_flat import index_put, masked_scatter, masked_select, put, take, take_along_dim
 from reference.ops.indexing_dim import Scratch, gather, index_select, scatter_add
 from reference.ops.indexing_dim import index_add_any as index_add_any
 from reference.ops.indexing_plan import _advanced_index, _plan, normalize_index
+from reference.ops.scatter import index_add, index_copy, index_fill, scatter
+from reference.ops.scatter_reduce import scatter_reduce
 
 # -- getitem ---------------------------------------------------------------------------------------
 
@@ -210,8 +215,13 @@ def _check_broadcast(a: tuple, b: tuple) -> None:
 
 
 # Top-level functions and Tensor methods of this family.
-__all__ = ["gather", "index_select", "masked_fill", "normalize_index", "scatter_add"]
+__all__ = [
+    "gather", "index_add", "index_copy", "index_fill", "index_put", "index_select", "masked_fill", "masked_scatter",
+    "masked_select", "normalize_index", "put", "scatter", "scatter_add", "scatter_reduce", "take", "take_along_dim",
+]  # fmt: skip
 METHODS = {
     "__getitem__": getitem, "index_select": index_select, "gather": gather, "scatter_add": scatter_add,
-    "masked_fill": masked_fill,
+    "masked_fill": masked_fill, "index_add": index_add, "index_copy": index_copy, "index_fill": index_fill,
+    "index_put": index_put, "masked_scatter": masked_scatter, "masked_select": masked_select, "put": put,
+    "scatter": scatter, "scatter_reduce": scatter_reduce, "take": take, "take_along_dim": take_along_dim,
 }  # fmt: skip

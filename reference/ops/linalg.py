@@ -1,7 +1,9 @@
 """Linear algebra: the matrix products (dot, mv, mm, bmm, and matmul composed from them
 the way torch composes it, so ``grad_fn`` chains carry torch's node names: MmBackward0,
 UnsafeViewBackward0 over BmmBackward0, ...), outer, trace and diagonal. einsum lives in
-einsum.py and inv/det/solve in solvers.py; this module lists the whole family."""
+einsum.py, inv/det/solve in solvers.py, the decompositions, matrix functions, least squares
+and matrix norms in their own modules (reference.linalg exposes them); this module lists the
+whole family's top-level functions and Tensor methods."""
 
 from __future__ import annotations
 
@@ -14,9 +16,11 @@ from reference.autograd import arrayops as xp
 from reference.autograd.function import Function, apply, sum_tangents
 from reference.ops import shape as shapes
 from reference.ops.einsum import einsum
+from reference.ops.matrix_functions import logdet, matrix_exp, matrix_power, slogdet
 from reference.ops.operands import normalize_dim
 from reference.ops.pointwise import mul
 from reference.ops.solvers import det, inverse
+from reference.ops.triangular import cholesky_solve
 
 
 def _same_dtype(a, b, name: str = "m1 and m2") -> None:
@@ -359,10 +363,15 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 
 
 # Top-level functions (``reference.matmul``) and Tensor methods (``x.matmul``, ``@``).
-__all__ = ["bmm", "det", "diagonal", "dot", "einsum", "ger", "inverse", "matmul", "mm", "mv", "outer", "trace"]
+__all__ = [
+    "bmm", "cholesky_solve", "det", "diagonal", "dot", "einsum", "ger", "inverse", "logdet", "matmul",
+    "matrix_exp", "matrix_power", "mm", "mv", "outer", "slogdet", "trace",
+]  # fmt: skip
 ger = outer
 METHODS = {
     "matmul": matmul, "__matmul__": matmul, "__rmatmul__": rmatmul,
     "mm": mm, "mv": mv, "dot": dot, "bmm": bmm, "outer": outer, "ger": outer,
     "trace": trace, "diagonal": diagonal, "inverse": inverse, "det": det,
+    "logdet": logdet, "slogdet": slogdet, "matrix_exp": matrix_exp, "matrix_power": matrix_power,
+    "cholesky_solve": cholesky_solve,
 }  # fmt: skip

@@ -1,4 +1,4 @@
-"""``torch.nn.functional.pad``: constant padding (negative pads crop), reflect and replicate."""
+"""``torch.nn.functional.pad``: constant padding (negative pads crop), reflect, replicate and circular."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ _PAD_SUPPORT = (
 
 def pad(input, pad, mode="constant", value=None):
     """``torch.nn.functional.pad``: ``pad`` lists (before, after) pairs from the last dim backwards;
-    modes 'constant' (negative pads crop), 'reflect' and 'replicate'."""
+    modes 'constant' (negative pads crop), 'reflect', 'replicate' and 'circular'."""
     ndim, sizes = input._data.ndim, [int(p) for p in pad]
     if len(sizes) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
@@ -96,7 +96,7 @@ def pad(input, pad, mode="constant", value=None):
     pairs = tuple((ndim - 1 - k, sizes[2 * k], sizes[2 * k + 1]) for k in range(len(sizes) // 2))
     if mode == "constant":
         return _constant_pad(input, pairs, 0 if value is None else value)
-    if mode not in ("reflect", "replicate"):
+    if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if value:
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
@@ -108,6 +108,8 @@ def pad(input, pad, mode="constant", value=None):
             f"Expected {len(pairs) + 1}D or {len(pairs) + 2}D (batch mode) tensor with possibly 0 batch size and "
             f"other non-zero dimensions for input, but got: {list(shape)}"
         )
+    if mode == "circular":
+        return _circular_pad(input, pairs)
     takes = tuple((axis, _pad_indices(mode, shape, axis, lo, hi, k)) for k, (axis, lo, hi) in enumerate(pairs))
     name = f"{'ReflectionPad' if mode == 'reflect' else 'ReplicationPad'}{len(pairs)}DBackward0"
     return apply(IndexPad, name, (input,), takes=takes)
@@ -138,3 +140,51 @@ def _pad_indices(mode: str, shape: tuple, axis: int, before: int, after: int, k:
         return np.clip(positions, 0, length - 1)
     positions = np.abs(positions)  # reflect at the start, then at the end
     return np.where(positions > length - 1, 2 * (length - 1) - positions, positions)
+
+
+def _circular_pad(input, pairs):
+    """torch's circular pad, step by step, so that it records torch's nodes (CopySlices over
+    SliceBackward0): copy the (cropped) input into a new tensor, then per padded dim fill the
+    start from the end and the end from the start of what is there."""
+    from reference.ops.shape_more import narrow
+
+    shape = list(input._data.shape)
+    for axis, before, after in pairs:
+        if before > shape[axis] or after > shape[axis]:
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        shape[axis] += before + after
+        if shape[axis] < 0:
+            raise RuntimeError(f"Negative padding value is resulting in an empty dimension: {shape[axis]}")
+    out = type(input)._make(np.zeros(shape, input._data.dtype))
+    target, source = out, input
+    for axis, before, after in pairs:
+        kept = shape[axis] - max(before, 0) - max(after, 0)
+        target = narrow(target, axis, max(before, 0), kept)
+        source = narrow(source, axis, max(-before, 0), kept)
+    target.copy_(source)
+    for axis, before, after in pairs:
+        if before > 0:
+            narrow(out, axis, 0, before).copy_(narrow(out, axis, shape[axis] - before - max(after, 0), before))
+        if after > 0:
+            narrow(out, axis, shape[axis] - after, after).copy_(narrow(out, axis, max(before, 0), after))
+    _circular_tangent(input, out, pairs)
+    return out
+
+
+def _circular_tangent(input, out, pairs) -> None:
+    """Forward mode: the engine's in-place copies into views do not carry tangents to the base,
+    so the output's tangent is the input's, padded the same way (an index take per dim)."""
+    from reference.autograd import forward_ad
+
+    if not forward_ad._levels or input._fw is None:
+        return
+    tangent = forward_ad.get_tangent(input)
+    if tangent is None:
+        return
+    t = tangent._data
+    for axis, before, after in pairs:  # crop (negative pads), then wrap around what is left
+        length = t.shape[axis] - max(-before, 0) - max(-after, 0)
+        kept = np.arange(length) + max(-before, 0)
+        positions = kept[(np.arange(length + max(before, 0) + max(after, 0)) - max(before, 0)) % max(length, 1)]
+        t = np.take(t, positions, axis=axis)
+    out._fw = (forward_ad.current_level(), type(out)._make(np.ascontiguousarray(t, out._data.dtype)))

@@ -1,6 +1,8 @@
-"""Trigonometric and hyperbolic functions, and atan2."""
+"""Trigonometric and hyperbolic functions and their inverses, deg2rad, rad2deg, and atan2."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -55,6 +57,47 @@ class Sinh(Elementwise):
 class Cosh(Elementwise):
     f = staticmethod(np.cosh)
     rule = staticmethod(lambda g, a: g * xp.sinh(a))
+
+
+class Asinh(Elementwise):
+    f = staticmethod(np.arcsinh)
+    rule = staticmethod(lambda g, a: g / xp.sqrt(a * a + 1))
+
+
+class Acosh(Elementwise):
+    """The gradient is inf at 1 and nan below, as torch's."""
+
+    f = staticmethod(np.arccosh)
+    rule = staticmethod(lambda g, a: g / xp.sqrt(a * a - 1))
+
+
+class Atanh(Elementwise):
+    f = staticmethod(np.arctanh)
+    rule = staticmethod(lambda g, a: g / (1 - a * a))
+
+
+class _Scale(Function):
+    """x times a constant, rounded to the input's dtype first (deg2rad, rad2deg)."""
+
+    promotion = FLOAT
+
+    @classmethod
+    def forward(cls, ctx, a):
+        return a * np.asarray(cls.factor, dtype=a.dtype)
+
+    @classmethod
+    def backward(cls, ctx, g):
+        return g * cls.factor
+
+    jvp = backward
+
+
+class Deg2rad(_Scale):
+    factor = math.pi / 180
+
+
+class Rad2deg(_Scale):
+    factor = 180 / math.pi
 
 
 class Tanh(Function):
@@ -139,17 +182,41 @@ class Atan2(Function):  # atan2(input=y, other=x)
         return num / (a * a + b * b)
 
 
+def asinh(input):
+    return apply(Asinh, "AsinhBackward0", (input,))
+
+
+def acosh(input):
+    return apply(Acosh, "AcoshBackward0", (input,))
+
+
+def atanh(input):
+    return apply(Atanh, "AtanhBackward0", (input,))
+
+
+def deg2rad(input):
+    return apply(Deg2rad, "Deg2RadBackward0", (input,))
+
+
+def rad2deg(input):
+    return apply(Rad2deg, "Rad2DegBackward0", (input,))
+
+
 def atan2(input, other):
     return apply(Atan2, "Atan2Backward0", (input, _tensor_other("atan2", other)))
 
 
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 FUNCTIONS = ("sin", "cos", "tan", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
-             "atan2", "arctan2")  # fmt: skip
-__all__ = [*FUNCTIONS, "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Tanh", "Atan2"]
+             "asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "deg2rad", "rad2deg", "atan2",
+             "arctan2")  # fmt: skip
+__all__ = [*FUNCTIONS, "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Tanh", "Asinh", "Acosh", "Atanh",
+           "Deg2rad", "Rad2deg", "Atan2"]  # fmt: skip
 METHODS = {
     "sin": sin, "cos": cos, "tan": tan, "asin": asin, "acos": acos, "atan": atan,
     "arcsin": asin, "arccos": acos, "arctan": atan, "sinh": sinh, "cosh": cosh, "tanh": tanh,
-    "atan2": atan2, "arctan2": atan2,
+    "asinh": asinh, "acosh": acosh, "atanh": atanh, "arcsinh": asinh, "arccosh": acosh, "arctanh": atanh,
+    "deg2rad": deg2rad, "rad2deg": rad2deg, "atan2": atan2, "arctan2": atan2,
 }  # fmt: skip

@@ -7,4 +7,8 @@
 - ``norms``: vector_norm, norm
 - ``softmax``: logsumexp, softmax, log_softmax
 - ``scans``: cumsum, cumprod
+- ``cumulative``: logcumsumexp; diff, trapezoid, cumulative_trapezoid (compositions)
+- ``order``: sort, msort, topk, kthvalue, median, cummax, cummin, argmax, argmin
+- ``selection``: the index torch's CPU kernels return at ties (sort, topk, kthvalue, median)
+- ``paired``: nansum, nanmean; aminmax, var_mean, std_mean (two outputs)
 """
