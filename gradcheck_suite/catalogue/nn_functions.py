@@ -254,7 +254,9 @@ LOSSES = [
     ),
     op(
         "nn.soft_margin_loss", "nn",
-        lambda ns, a, target, reduction: _f(ns).soft_margin_loss(a, ns.from_numpy(target).to(a.dtype), reduction),
+        lambda ns, a, target, reduction: _f(ns).soft_margin_loss(
+            a, ns.from_numpy(target).to(a.dtype), reduction=reduction
+        ),
         _same_shapes(1), (REAL,), kwargs=_signs_kwargs,
         doc="SoftMarginLossBackward0; +-1 targets (torch does not differentiate the target)",
     ),

@@ -111,7 +111,9 @@ NN = {
     "nn.elu": lambda a, alpha: np.where(a > 0, a, alpha * np.expm1(a)),
     "nn.gelu": _gelu,
     "nn.silu": lambda a: a * _sigmoid(a),
-    "nn.softplus": lambda a, beta, threshold: np.where(a * beta > threshold, a, np.log1p(np.exp(beta * a)) / beta),
+    "nn.softplus": lambda a, beta, threshold, switch: np.where(  # switch: the kink the catalogue aims at
+        a * beta > threshold, a, np.log1p(np.exp(beta * a)) / beta
+    ),
     "nn.dropout": _dropout,
     "nn.linear": lambda x, w, b: np.matmul(x, np.transpose(w)) + b,
     "nn.embedding": _embedding,

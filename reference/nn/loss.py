@@ -22,9 +22,10 @@ REDUCTIONS = ("none", "mean", "sum")
 def _reduction(reduction: str, size_average=None, reduce=None) -> str:
     """The reduction, from torch's legacy ``size_average``/``reduce`` flags when either is set."""
     if size_average is not None or reduce is not None:
-        if reduce is False:
-            return "none"
-        return "sum" if size_average is False else "mean"
+        legacy = "none" if reduce is False else "sum" if size_average is False else "mean"
+        warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{legacy}' instead.",
+                      stacklevel=3)  # fmt: skip
+        return legacy
     if reduction not in REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
     return reduction

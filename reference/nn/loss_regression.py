@@ -164,11 +164,12 @@ def xlogy(x, y):
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """torch's composite: exp(t) * (t - x) for log targets, else xlogy(t, t) - t * x; then
     'batchmean' divides the sum by the batch size (dim 0)."""
-    if size_average is not None or reduce is not None:
+    legacy = size_average is not None or reduce is not None  # torch warns of those instead
+    if legacy:
         reduction = _reduction(reduction, size_average, reduce)
     elif reduction not in ("none", "mean", "sum", "batchmean"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
-    if reduction == "mean":
+    if reduction == "mean" and not legacy:
         warnings.warn(
             "reduction: 'mean' divides the total loss by both the batch size and the support size."
             "'batchmean' divides only by the batch size, and aligns with the KL div math definition."

@@ -142,7 +142,7 @@ def _retarget_saved_output(node: Any, result: Any, self: Any) -> None:
 
 
 def _zeros_like(g: Any) -> Any:
-    if type(g) is np.ndarray:
+    if isinstance(g, (np.ndarray, np.generic)):  # a 0-d gradient may arrive as a NumPy scalar
         return np.zeros_like(g)
     from reference.creation import zeros_like
 

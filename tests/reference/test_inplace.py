@@ -415,3 +415,20 @@ def test_long_in_place_chain_has_no_recursion_limit():
         y.mul_(1.0)
     y.sum().backward()
     assert x.grad.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("make", [lambda x: x.clone(), lambda x: x.flip(0), lambda x: x * 1.5])
+def test_a_one_element_tensor_overwritten_in_place_backpropagates_zeros(both, make):
+    """The gradient reaching the in-place write is 0-d (a NumPy scalar inside the engine)."""
+
+    def program(ns):
+        x = ns.tensor([2.0], requires_grad=True)
+        t = make(x)
+        t[0] = 1.5
+        t.backward()
+        u = make(x)
+        u.fill_(3.0)
+        u.backward()
+        return [x.grad, t.grad_fn, u.grad_fn]
+
+    both(program)

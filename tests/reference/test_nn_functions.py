@@ -405,3 +405,22 @@ def test_cosine_similarity_gradient_follows_the_unclamped_norm_below_eps():
     _close(grads[1], grads[0], np.float64)
     clamped_formula = other / np.linalg.norm(other) / 0.1
     assert not np.allclose(grads[1], clamped_formula)
+
+
+@pytest.mark.parametrize("loss", ["mse_loss", "l1_loss", "soft_margin_loss", "kl_div"])
+@pytest.mark.parametrize("legacy", [("mean",), (False,), (None, False)], ids=["positional", "size_average", "reduce"])
+def test_legacy_reduction_arguments_warn_as_torch_does(loss, legacy):
+    """A reduction passed in size_average's place (a semantics program found it) warns in torch."""
+    import warnings
+
+    import torch
+
+    import reference
+
+    def warned(ns):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = getattr(ns.nn.functional, loss)(ns.tensor([0.5, -1.0]), ns.tensor([1.0, 0.5]), *legacy)
+        return [str(w.message) for w in caught], float(out.sum())
+
+    assert warned(reference) == warned(torch)

@@ -473,3 +473,18 @@ def test_equal_float32_elements_deviate_by_exactly_zero_as_in_torch(name):
         results[ns.__name__] = (primal.detach().numpy(), tangent.detach().numpy(), leaf.grad.numpy())
     for got, want in zip(results["reference"], results["torch"]):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_dim_of_a_0d_tensor_frees_its_graph_like_torch(both, name):
+    """A semantics program found it: torch saves the index even for a 0-d input, so a second
+    backward without retain_graph fails."""
+
+    def program(ns):
+        x = ns.tensor(0.0, requires_grad=True)
+        v = getattr(x + ns.tensor(0.0), name)(0, keepdim=False).values
+        v.backward()
+        v.backward(retain_graph=True)
+        return x.grad
+
+    assert "raised" in both(program)

@@ -100,7 +100,8 @@ class ExtremeAlongDim(Function):
     @staticmethod
     def forward(ctx, a, axis, keepdim, arg):
         ctx.axis, ctx.keepdim = axis, keepdim
-        if axis is None:  # a 0-d tensor: itself, at index 0
+        if axis is None:  # a 0-d tensor: itself, at index 0 (saved, as torch saves it: a second backward fails)
+            ctx.save_for_backward(np.ones((), bool))
             return a.copy(), np.zeros((), np.int64)
         idx = np.expand_dims(arg(a, axis=axis), axis)
         values = np.take_along_axis(a, idx, axis)
@@ -113,9 +114,9 @@ class ExtremeAlongDim(Function):
 
     @staticmethod
     def backward(ctx, g, _g_indices=None):
+        (onehot,) = ctx.saved_tensors
         if ctx.axis is None:
             return g
-        (onehot,) = ctx.saved_tensors
         return g.reshape(ctx.kept) * as_constant(xp.data(onehot), g)
 
     @staticmethod
