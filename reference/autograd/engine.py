@@ -21,6 +21,7 @@ import numpy as np
 
 from reference.autograd.broadcast import to_input
 from reference.autograd.graph import AccumulateGrad, Node, recording
+from reference.autograd.hooks import grad_inputs, undefined_run
 from reference.grad_mode import enable_grad, no_grad
 
 NOT_SCALAR_MESSAGE = "grad can be implicitly created only for scalar outputs"
@@ -333,7 +334,7 @@ class _GraphTask:
                 continue
             outs = (None,) * len(node.next_functions) if dropped else _run_node(node, grads)
             if hooks is not None and hooks.post:
-                outs = hooks.run_post(_grad_inputs(node, outs), grads, self.create_graph)
+                outs = hooks.run_post(grad_inputs(node, outs), grads, self.create_graph)
             fresh = self.capture is not None  # what torch computes afresh is no view (see _expanded_view)
             if fresh and type(node).__name__ in _EXPANDING:
                 outs, fresh = _as_expanded(outs), False
@@ -374,7 +375,7 @@ class _GraphTask:
                 self._push(n)
                 continue
             if n._hooks is not None and (n._hooks.pre or n._hooks.post) and (runs is None or n in runs):
-                _undefined_run(n, self.create_graph)
+                undefined_run(n, _num_outputs(n), self.create_graph)
             if runs is None:
                 stack.extend(nxt for nxt, _ in n.next_functions if nxt is not None)
             elif n in runs:
@@ -383,22 +384,6 @@ class _GraphTask:
 
 # Nodes whose backward is an expand in torch (sum's): autograd.grad returns that view as it is.
 _EXPANDING = frozenset({"SumBackward0", "SumBackward1"})
-
-
-def _grad_inputs(node: Node, outs: tuple) -> list:
-    """The gradients a node hands its inputs, in the inputs' shapes, as its post-hooks see them."""
-    return [
-        None if nxt is None or g is None else to_input(g, meta[0], meta[1])
-        for (nxt, _), g, meta in zip(node.next_functions, outs, node._input_meta)
-    ]
-
-
-def _undefined_run(node: Node, create_graph: bool) -> None:
-    """torch runs a node that no gradient reached with undefined ones: its own hooks see None."""
-    grads = node._hooks.run_pre([None] * (1 if type(node) is AccumulateGrad else _num_outputs(node)), create_graph)
-    if node._hooks.post:
-        gi = () if type(node) is AccumulateGrad else [None] * len(node.next_functions)
-        node._hooks.run_post(gi, grads, create_graph)
 
 
 def _as_expanded(outs: tuple) -> tuple:

@@ -216,3 +216,24 @@ def move_retain(tensor: Any, old_node: Any, old_nr: int) -> None:
     if ref is not None and ref() is tensor:
         del hooks.retain[old_nr]
         _hooks_of(tensor.grad_fn).retain[tensor._output_nr] = weakref.ref(tensor)
+
+
+def grad_inputs(node: Any, outs: tuple) -> list:
+    """The gradients a node hands its inputs, in the inputs' shapes, as its post-hooks see them."""
+    from reference.autograd.broadcast import to_input
+
+    return [
+        None if nxt is None or g is None else to_input(g, meta[0], meta[1])
+        for (nxt, _), g, meta in zip(node.next_functions, outs, node._input_meta)
+    ]
+
+
+def undefined_run(node: Any, outputs: int, create_graph: bool) -> None:
+    """torch runs a node that no gradient reached with undefined ones (for each of its
+    ``outputs``): its own hooks see None."""
+    from reference.autograd.graph import AccumulateGrad
+
+    grads = node._hooks.run_pre([None] * outputs, create_graph)
+    if node._hooks.post:
+        gi = () if type(node) is AccumulateGrad else [None] * len(node.next_functions)
+        node._hooks.run_post(gi, grads, create_graph)
