@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from gradcheck_suite import catalogue
+from gradcheck_suite.catalogue.complex_view import as_checked, numeric_dtype
 from gradcheck_suite.strategies import Case
 
 FORMAT = 1  # bump when the encoding changes; decode refuses what it does not know
@@ -109,13 +110,14 @@ def decode_case(data: dict) -> Case:
         problems.append(f"kwargs is a {type(kwargs).__name__}, not an object")
     if len(inputs) != op.arity or not all(isinstance(x, np.ndarray) for x in inputs):
         problems.append(f"{op.name} takes {op.arity} input arrays, the case has {len(inputs)}")
-    if dtype not in op.dtypes or any(x.dtype != np.dtype(dtype) for x in inputs if isinstance(x, np.ndarray)):
+    arrays = numeric_dtype(dtype) if isinstance(dtype, str) else dtype
+    if dtype not in op.dtypes or any(x.dtype != np.dtype(arrays) for x in inputs if isinstance(x, np.ndarray)):
         problems.append(f"dtype {dtype!r} (inputs must be in one of {', '.join(op.dtypes)})")
     if not 0 <= seed < 2**32:
         problems.append(f"cotangent seed {seed} is outside [0, 2**32)")
     if problems:
         raise CaseFormatError(f"stored case of {op.name} is malformed: " + "; ".join(problems))
-    return Case(op=op, dtype=dtype, inputs=inputs, kwargs=kwargs, cotangent_seed=seed)
+    return Case(op=as_checked(op, dtype), dtype=dtype, inputs=inputs, kwargs=kwargs, cotangent_seed=seed)
 
 
 def case_json(case: Case) -> str:

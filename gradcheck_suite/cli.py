@@ -163,7 +163,12 @@ def _list_lines(specs: list, supports) -> int:
             ok = supports(spec)
             count += ok
             mark = "  " if ok else "- "  # ops the engine lacks are marked, and reported as unsupported
-        line = f"{mark}{spec.name:<{width}}  {spec.family:<10} inputs: {domains}"
+        kinds = (
+            "real+complex"
+            if "complex64" in spec.dtypes and "float32" in spec.dtypes
+            else ("complex" if "complex64" in spec.dtypes else "real")
+        )  # the dtypes checked: float32/float64, complex64/complex128 or both
+        line = f"{mark}{spec.name:<{width}}  {spec.family:<10} {kinds:<12} inputs: {domains}"
         print(line + (f"  ({spec.doc})" if spec.doc else ""))
     return count
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-DTYPES = ("float32", "float64")
+DTYPES = ("float32", "float64", "complex64", "complex128")  # catalogue/complex_view.py; ops run those they list
 
 
 class UsageError(Exception):
@@ -66,7 +66,7 @@ def add_selection(p: argparse.ArgumentParser, *, several_engines: bool = True) -
     p.add_argument("--ops", type=csv_list, default=None, help="comma list of op names or families (default: all)")
     p.add_argument(
         "--dtypes", type=_choices(DTYPES, "dtype"), default=list(DTYPES),
-        help="comma list of dtypes (default: float32,float64)",
+        help="comma list of dtypes (default: all four; an op runs those it supports)",
     )  # fmt: skip
     p.add_argument(
         "--checks", type=_choices(CASE_CHECKS, "check"), default=None,

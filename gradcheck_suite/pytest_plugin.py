@@ -29,7 +29,7 @@ import pytest
 
 from gradcheck_suite.pytest_fixture import gradcheck  # noqa: F401 - the fixture, offered to every session
 
-DTYPES = ("float32", "float64")
+DTYPES = ("float32", "float64", "complex64", "complex128")  # an op runs those it supports
 MARKER = "gradcheck"
 
 
@@ -235,8 +235,13 @@ class GradcheckItem(pytest.Item):
         from gradcheck_suite import runner
 
         setup = self.config.stash[SETUP_KEY]
-        if not setup.engine.supports(self.op):
-            pytest.skip(f"engine {setup.engine.name!r} does not support {self.op.name}")
+        from gradcheck_suite.catalogue.complex_view import as_checked
+        from gradcheck_suite.engines.protocol import can_check, unsupported_reason
+
+        checked = as_checked(self.op, self.dtype)
+        if not can_check(setup.engine, checked):
+            reason = unsupported_reason(setup.engine, checked)
+            pytest.skip(f"engine {setup.engine.name!r} does not support {self.op.name}: {reason}")
         records: list = []
         # Warnings are not findings of a case check; under the session's filters (-W error,
         # filterwarnings) torch's own deprecation warnings would turn into error-mismatch rows.

@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings, target
 from hypothesis import seed as hypothesis_seed
 
+from gradcheck_suite.catalogue.complex_view import as_checked
 from gradcheck_suite.catalogue.spec import OpSpec
 from gradcheck_suite.checking.case import CaseChecker, CaseIds
+from gradcheck_suite.engines.protocol import can_check
 from gradcheck_suite.records import Record
 from gradcheck_suite.strategies import Case, cases
 
@@ -164,8 +166,8 @@ def run(
         for dtype in dtypes:
             if dtype not in op.dtypes:
                 continue
-            if not checker.engine.supports(op):
-                record = checker.unsupported(op, dtype, CaseIds(run_id=run_id, seed=seed, example=0))
+            if not can_check(checker.engine, as_checked(op, dtype)):
+                record = checker.unsupported(as_checked(op, dtype), dtype, CaseIds(run_id=run_id, seed=seed, example=0))
                 sink([record])
                 progress(Progress(op.name, dtype, 0, [record]))
                 continue

@@ -15,11 +15,11 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from gradcheck_suite.catalogue.complex_view import as_checked, numeric_dtype
 from gradcheck_suite.catalogue.spec import Domain, Kinks, OpSpec, Shape
 
 MAX_DIMS = 4
 MAX_SIDE = 4
-DTYPES = ("float32", "float64")
 # One case in KINK_ODDS of an op with Kinks metadata is aimed at its kinks: half, so that a
 # stream of 25 cases finds a wrong value at a tie with probability >= 99% (in about one case
 # in four the tie reaches the output with a nonzero cotangent: tests/test_tie_power.py).
@@ -117,6 +117,22 @@ def values(shape: Shape, domain: Domain, dtype: str) -> st.SearchStrategy[np.nda
     return st.tuples(st.sampled_from(LAYOUTS), st.binary(min_size=8 * n, max_size=8 * n)).map(
         lambda drawn: _laid_out(drawn[0], drawn[1], shape, domain).astype(dtype)
     )
+
+
+def complex_values(shape: Shape, domain: Domain, dtype: str) -> st.SearchStrategy[np.ndarray]:
+    """Complex numbers as ``view_as_real`` pairs in ``dtype`` (shape + (2,)): the real part from
+    ``domain``, which keeps a positive domain's branch cuts (log, sqrt: the negative real axis)
+    and a nonzero domain's pole away, and the imaginary part from a symmetric interval."""
+    return st.tuples(values(shape, domain, dtype), values(shape, imaginary_part(domain), dtype)).map(
+        lambda parts: np.stack(parts, axis=-1)
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def imaginary_part(domain: Domain) -> Domain:
+    """The imaginary parts drawn beside real parts from ``domain``: ±min(2, its widest bound)."""
+    m = min(2.0, max(abs(domain.low), abs(domain.high)))
+    return Domain(-m, m)
 
 
 def _laid_out(layout: str, raw: bytes, shape: Shape, domain: Domain) -> np.ndarray:
@@ -243,6 +259,11 @@ class Case:
     def shapes(self) -> tuple[Shape, ...]:
         return tuple(x.shape for x in self.inputs)
 
+    @property
+    def numeric_dtype(self) -> str:
+        """The real dtype the arrays are in (a complex dtype's parts: complex_view.py)."""
+        return numeric_dtype(self.dtype)
+
 
 _KWARGS: dict[tuple[int, tuple], tuple[OpSpec, st.SearchStrategy[dict]]] = {}
 
@@ -261,16 +282,19 @@ def kwargs_for(op: OpSpec, shapes_: tuple[Shape, ...]) -> st.SearchStrategy[dict
 
 @st.composite
 def cases(draw: st.DrawFn, op: OpSpec, dtype: str) -> Case:
+    op = as_checked(op, dtype)
     aim = op.kinks is not None and draw(_integers(0, KINK_ODDS - 1), label="aim at a kink") == 0
     for _ in range(ROOMY_TRIES if aim else 1):
         shapes_ = draw(op.shapes, label="shapes")
         kwargs = draw(kwargs_for(op, shapes_), label="kwargs")
         if not aim or _room_for_a_kink(op.kinks, shapes_, kwargs):
             break
+    real = numeric_dtype(dtype)
     inputs = tuple(
-        draw(values(shape, domain, dtype), label=f"input {i}")
+        draw(complex_values(shape, domain, real) if i in op.complex_inputs else values(shape, domain, real),
+             label=f"input {i}")
         for i, (shape, domain) in enumerate(zip(shapes_, op.domains))
-    )
+    )  # fmt: skip
     if aim:
         inputs, kwargs = draw(at_kinks(op.kinks, inputs, kwargs), label="kink placement")
     seed = draw(_integers(0, 2**32 - 1), label="cotangent seed")

@@ -49,6 +49,8 @@ def _infer_dtype(data: Any, arr: np.ndarray) -> dtypes.dtype:
         return dtypes.from_numpy(arr.dtype)
     if arr.dtype.kind == "f":
         return dtypes.get_default_dtype()
+    if arr.dtype.kind == "c":
+        return dtypes.complex_of(dtypes.get_default_dtype())
     if arr.dtype.kind == "b":
         return dtypes.bool_
     if arr.dtype.kind in "iu":
@@ -76,7 +78,7 @@ def tensor(data: Any = _MISSING, *, dtype: Any = None, requires_grad: bool = Fal
     _check_flag("tensor", requires_grad)
     t = Tensor._make(as_array(data, dtype))
     if requires_grad:
-        if t._data.dtype.kind != "f":
+        if t._data.dtype.kind not in "fc":
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t._requires_grad = True
     return t

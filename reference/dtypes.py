@@ -12,12 +12,13 @@ import numpy as np
 class dtype:  # noqa: N801 - mirrors torch.dtype
     """A tensor element type; prints as torch prints it (``torch.float32``)."""
 
-    __slots__ = ("category", "is_floating_point", "name", "np")
+    __slots__ = ("category", "is_complex", "is_floating_point", "name", "np")
 
     def __init__(self, name: str, np_dtype: type, category: int) -> None:
         self.name = name
         self.np = np.dtype(np_dtype)
         self.is_floating_point = category == FLOAT
+        self.is_complex = category == COMPLEX
         self.category = category
 
     @property
@@ -32,16 +33,22 @@ class dtype:  # noqa: N801 - mirrors torch.dtype
 
 
 # Promotion categories: a higher category wins regardless of "dimension priority".
-BOOL, INT, FLOAT = 0, 1, 2
+BOOL, INT, FLOAT, COMPLEX = 0, 1, 2, 3
 
 bool_ = dtype("bool", np.bool_, BOOL)
 int64 = dtype("int64", np.int64, INT)
 float32 = dtype("float32", np.float32, FLOAT)
 float64 = dtype("float64", np.float64, FLOAT)
+complex64 = dtype("complex64", np.complex64, COMPLEX)
+complex128 = dtype("complex128", np.complex128, COMPLEX)
 
-ALL = (bool_, int64, float32, float64)
+ALL = (bool_, int64, float32, float64, complex64, complex128)
 _BY_NUMPY = {d.np: d for d in ALL}
-_ALIASES = {"float": float32, "double": float64, "long": int64, "bool": bool_}
+_ALIASES = {
+    "float": float32, "double": float64, "long": int64, "bool": bool_, "cfloat": complex64, "cdouble": complex128,
+}  # fmt: skip
+_COMPLEX_OF = {float32: complex64, float64: complex128}
+_REAL_OF = {complex64: float32, complex128: float64}
 
 _default_float = float32
 
@@ -57,6 +64,18 @@ def set_default_dtype(d: dtype) -> None:
     _default_float = d
 
 
+def complex_of(d: dtype) -> dtype:
+    """The complex dtype whose parts are ``d`` (float32 -> complex64); complex dtypes stay."""
+    if d.is_complex:
+        return d
+    return _COMPLEX_OF.get(d) or _COMPLEX_OF[_default_float]
+
+
+def real_of(d: dtype) -> dtype:
+    """The real dtype of a complex dtype's parts (complex64 -> float32); real dtypes stay."""
+    return _REAL_OF.get(d, d)
+
+
 def from_numpy(np_dtype: np.dtype) -> dtype:
     """The engine dtype that stores ``np_dtype`` (narrower ints and floats widen)."""
     np_dtype = np.dtype(np_dtype)
@@ -67,14 +86,19 @@ def from_numpy(np_dtype: np.dtype) -> dtype:
         return int64
     if np_dtype.kind == "f":
         return float32 if np_dtype.itemsize <= 4 else float64
-    raise TypeError(f"unsupported array dtype {np_dtype}; expected bool, integer or float")
+    if np_dtype.kind == "c":
+        return complex64 if np_dtype.itemsize <= 8 else complex128
+    raise TypeError(f"unsupported array dtype {np_dtype}; expected bool, integer, float or complex")
 
 
 def _wider(a: dtype, b: dtype) -> dtype:
     if a is b:
         return a
     if a.category != b.category:
-        return a if a.category > b.category else b
+        high, low = (a, b) if a.category > b.category else (b, a)
+        if high.is_complex and low.is_floating_point and low.itemsize > real_of(high).itemsize:
+            return complex_of(low)  # torch: complex64 with a float64 tensor gives complex128
+        return high
     return a if a.itemsize >= b.itemsize else b
 
 
@@ -83,6 +107,8 @@ def _scalar_category(value: object) -> int:
         return BOOL
     if isinstance(value, int):
         return INT
+    if isinstance(value, complex):
+        return COMPLEX
     return FLOAT
 
 
@@ -102,11 +128,16 @@ def result_type(tensor_dtypes: list[tuple[dtype, bool]], scalars: tuple = ()) ->
             dim = d if dim is None else _wider(dim, d)
     result = dim
     if zero is not None and (result is None or zero.category > result.category):
-        result = zero
+        # a 0-d complex tensor makes a float tensor complex at the float tensor's width
+        result = complex_of(result) if zero.is_complex and result is not None and result.is_floating_point else zero
     for s in scalars:
         cat = _scalar_category(s)
         if result is None or cat > result.category:
-            result = {BOOL: bool_, INT: int64, FLOAT: _default_float}[cat]
+            if cat == COMPLEX:  # a complex scalar keeps a float tensor's width
+                wide = result is not None and result.is_floating_point
+                result = complex_of(result) if wide else complex_of(_default_float)
+            else:
+                result = {BOOL: bool_, INT: int64, FLOAT: _default_float}[cat]
     return result
 
 
@@ -126,6 +157,7 @@ def resolve(d: object) -> dtype:
 _SCALAR_TYPE_NAMES = {
     "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
     "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+    "complex64": "ComplexFloat", "complex128": "ComplexDouble",
 }  # fmt: skip
 
 

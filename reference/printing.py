@@ -14,7 +14,16 @@ from typing import Any
 
 import numpy as np
 
-_NP_DTYPES = {"bool": np.bool_, "int64": np.int64, "float32": np.float32, "float64": np.float64}
+_NP_DTYPES = {
+    "bool": np.bool_,
+    "int64": np.int64,
+    "float32": np.float32,
+    "float64": np.float64,
+    "complex64": np.complex64,
+    "complex128": np.complex128,
+}
+# The complex dtype torch leaves unannotated follows the default float type.
+_DEFAULT_COMPLEX = {"float32": "complex64", "float64": "complex128"}
 _PROFILES: dict[str, dict[str, Any]] = {
     "default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80},
     "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": 80},
@@ -128,7 +137,28 @@ class _Formatter:
         return [format(v, spec) for v in values]
 
 
-def _vector(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter, o: dict[str, Any]) -> str:
+class _ComplexFormatter:
+    """Real and imaginary parts each get their own mode and width, as torch analyses
+    ``t.real`` and ``t.imag`` separately; an element reads ``<real><sign><imag>j``."""
+
+    def __init__(self, a: np.ndarray, precision: int, sci_opt: bool | None) -> None:
+        self.re = _Formatter(a.real, precision, sci_opt)
+        self.im = _Formatter(a.imag, precision, sci_opt)
+        # The "+"/"-" joining the parts is taken from the imag field and "j" adds one, so the
+        # per-element line budget is both widths plus one.
+        self.width = self.re.width + self.im.width + 1
+
+    def format_all(self, values: list[Any]) -> list[str]:
+        res = self.re.format_all([v.real for v in values])
+        ims = self.im.format_all([v.imag for v in values])
+        # A "-" already there (negatives, -0., -inf) joins the parts; otherwise "+" does.
+        return [r + ("" if i.lstrip()[0] == "-" else "+") + i.lstrip() + "j" for r, i in zip(res, ims)]
+
+
+_Fmt = _Formatter | _ComplexFormatter
+
+
+def _vector(a: np.ndarray, indent: int, summarize: bool, fmt: _Fmt, o: dict[str, Any]) -> str:
     edge, n = o["edgeitems"], a.shape[0]
     if summarize and not edge:
         data = ["..."]
@@ -142,7 +172,7 @@ def _vector(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter, o: dic
     return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
 
-def _body(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter, o: dict[str, Any]) -> str:
+def _body(a: np.ndarray, indent: int, summarize: bool, fmt: _Fmt, o: dict[str, Any]) -> str:
     if a.ndim == 0:
         return fmt.format_all([a.item()])[0]
     if a.ndim == 1:
@@ -195,17 +225,18 @@ def tensor_repr(
         # from "[]", so it is shown for anything but the default float type.
         if a.ndim != 1:
             suffixes.append(f"size={tuple(a.shape)}")
-        if dtype != default_dtype:
+        if dtype != default_dtype:  # even the default complex type is shown here
             suffixes.append(f"dtype=torch.{dtype}")
         body = "[]"
     else:
         if not o["edgeitems"]:  # every dimension collapses to "...", so say the shape
             suffixes.append(f"size={tuple(a.shape)}")
-        if dtype not in (default_dtype, "int64", "bool"):
+        if dtype not in (default_dtype, _DEFAULT_COMPLEX.get(default_dtype), "int64", "bool"):
             suffixes.append(f"dtype=torch.{dtype}")
         summarize = a.size > o["threshold"]
         shown = _summarized(a, o["edgeitems"]) if summarize else a
-        fmt = _Formatter(shown, o["precision"], o["sci_mode"])
+        cls = _ComplexFormatter if a.dtype.kind == "c" else _Formatter
+        fmt: _Fmt = cls(shown, o["precision"], o["sci_mode"])
         body = _body(a, indent, summarize, fmt, o)
     if grad_fn is not None:
         suffixes.append(f"grad_fn=<{grad_fn}>")

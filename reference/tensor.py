@@ -105,7 +105,7 @@ class Tensor:
             raise RuntimeError("requires_grad must be a bool")
         if self._grad_fn is not None:  # torch's leaf test here does not regenerate a view's grad_fn
             raise RuntimeError(NON_LEAF_FLAG_MESSAGE if not value else NON_LEAF_FLAG_MESSAGE.split(" If ")[0])
-        if value and self._data.dtype.kind != "f":
+        if value and self._data.dtype.kind not in "fc":
             raise RuntimeError(CONSTRUCTOR_INT_REQUIRES_GRAD_MESSAGE)
         self._requires_grad = value
 
@@ -119,7 +119,7 @@ class Tensor:
             if not requires_grad:
                 raise RuntimeError(NON_LEAF_FLAG_MESSAGE)
             return self
-        if requires_grad and self._data.dtype.kind != "f":
+        if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError(INT_REQUIRES_GRAD_MESSAGE)
         self._requires_grad = requires_grad
         return self
@@ -211,7 +211,7 @@ class Tensor:
     def data(self, value: Tensor) -> None:
         if not isinstance(value, Tensor):
             raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
-        if self.requires_grad and value._data.dtype.kind != "f":
+        if self.requires_grad and value._data.dtype.kind not in "fc":
             raise RuntimeError("data set to a tensor that requires gradients must be floating point or complex dtype")
         self._data = value._data
 
@@ -278,6 +278,9 @@ class Tensor:
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return self._data.dtype.kind == "c"
 
     # -- conversions ---------------------------------------------------------------------
     def numpy(self) -> np.ndarray:

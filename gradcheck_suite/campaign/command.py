@@ -22,6 +22,8 @@ from pathlib import Path
 from gradcheck_suite.campaign.folding import SAMPLE, PassFolder
 from gradcheck_suite.campaign.journal import CampaignError, Journal
 from gradcheck_suite.campaign.plan import Config, all_tasks, parse_duration, planned_cases, stored_retries
+from gradcheck_suite.catalogue.complex_view import as_checked
+from gradcheck_suite.engines.protocol import can_check, unsupported_reason
 from gradcheck_suite.options import (
     UsageError,
     add_output,
@@ -161,7 +163,7 @@ def _new_config(args: argparse.Namespace, chosen) -> Config:
 
 
 def _pairs(engine, ops, dtypes) -> list[tuple[str, str]]:
-    pairs = [(op.name, d) for op in ops for d in dtypes if d in op.dtypes and engine.supports(op)]
+    pairs = [(op.name, d) for op in ops for d in dtypes if d in op.dtypes and can_check(engine, as_checked(op, d))]
     if not pairs:
         raise UsageError(
             f"nothing to check: engine {engine.name!r} supports none of the selected ops in {', '.join(dtypes)}"
@@ -285,9 +287,10 @@ def _record_unsupported(journal: Journal, chosen, engine, config: Config, done: 
             run_id=config.campaign_id, engine=engine.name, op=op.name, check="forward", dtype=dtype, shapes="[]",
             kwargs="{}", seed=config.seed, example=0, verdict="unsupported",
             rule=f"engine {engine.name!r} does not support {op.name}: "
-            + (engine.unsupported_reason(op) or "its adapter's supports() is False"),
+            + unsupported_reason(engine, as_checked(op, dtype)),
         ).row()
-        for op in chosen.ops if not engine.supports(op) for dtype in config.dtypes if dtype in op.dtypes
+        for op in chosen.ops for dtype in config.dtypes
+        if dtype in op.dtypes and not can_check(engine, as_checked(op, dtype))
     ]  # fmt: skip
     if rows:
         journal.add_records("unsupported", rows)

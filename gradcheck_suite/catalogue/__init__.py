@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from gradcheck_suite.catalogue import (
+    complex_numbers,
     indexing,
     indexing_scatter,
     linalg,
@@ -27,7 +28,7 @@ from gradcheck_suite.catalogue.spec import Domain, Kinks, OpSpec
 
 _FAMILIES = (
     pointwise, special, reduction, reduction_order, shape, shape_more, indexing, indexing_scatter,
-    linalg, linalg_decompositions, nn, nn_functions, nn_layers,
+    linalg, linalg_decompositions, nn, nn_functions, nn_layers, complex_numbers,
 )  # fmt: skip
 
 

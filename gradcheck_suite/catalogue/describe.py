@@ -28,10 +28,11 @@ from hypothesis import given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
+from gradcheck_suite.catalogue.complex_view import is_complex
 from gradcheck_suite.catalogue.spec import Domain, OpSpec
 from gradcheck_suite.records import CASE_CHECKS
 from gradcheck_suite.runner import STREAM_SETTINGS, without_local_constants
-from gradcheck_suite.strategies import kwargs_for
+from gradcheck_suite.strategies import imaginary_part, kwargs_for
 
 DRAWS = 30  # per op with kwargs: enough to meet every value of a small set, fast for the whole catalogue
 MAX_VALUES = 10  # distinct values listed per kwarg before "…"
@@ -49,6 +50,7 @@ class Description:
     doc: str
     inputs: tuple[str, ...]
     dtypes: tuple[str, ...]
+    complex: str  # how complex dtypes or outputs are drawn and checked ("" if neither)
     kwargs: tuple[tuple[str, str], ...]  # (name, the values drawn)
     kinks: str
     conventions: tuple[str, ...]
@@ -76,10 +78,11 @@ def describe(spec: OpSpec, kwargs: tuple[tuple[str, str], ...] | None = None) ->
     """``kwargs``: the summary of its drawn kwargs if known (kwargs_text), else drawn now."""
     return Description(
         name=spec.name, family=spec.family, doc=spec.doc, inputs=tuple(domain_text(d) for d in spec.domains),
-        dtypes=spec.dtypes, kwargs=kwargs_text(spec) if kwargs is None else kwargs, kinks=kinks_text(spec),
+        dtypes=spec.dtypes, complex=complex_text(spec),
+        kwargs=kwargs_text(spec) if kwargs is None else kwargs, kinks=kinks_text(spec),
         conventions=tuple(f"{c.stage}: {_number(c.value)} where declared ({c.reason})" for c in spec.conventions),
         checks=tuple(c for c in CASE_CHECKS if _applies(spec, c)),
-        reference="complex step (analytic op), central differences where it is not trusted" if spec.analytic
+        reference="complex step (analytic op, real dtypes), central differences where not trusted" if spec.analytic
         else "central differences, Richardson",
     )  # fmt: skip
 
@@ -95,6 +98,21 @@ def domain_text(domain: Domain) -> str:
     except (TypeError, ValueError):  # a Domain subclass that cannot be copied this way
         return str(domain)
     return plain if not domain.name or domain.name == plain else f"{domain.name} ({plain})"
+
+
+def complex_text(spec: OpSpec) -> str:
+    """Which inputs are complex in complex dtypes and how they are drawn, and complex outputs."""
+    parts = []
+    if any(is_complex(d) for d in spec.dtypes):
+        pairs = [i for i in range(spec.arity) if i not in spec.real_inputs]
+        drawn = "; ".join(f"{i}: real part {domain_text(spec.domains[i])}, imaginary part "
+                          f"{domain_text(imaginary_part(spec.domains[i]))}" for i in pairs)  # fmt: skip
+        parts.append(f"complex inputs {drawn or 'none'}")
+    if spec.complex_output:
+        parts.append("complex output in every dtype")
+    if not parts:
+        return ""
+    return "; ".join(parts) + " (checked on real and imaginary parts as view_as_real pairs)"
 
 
 def kinks_text(spec: OpSpec) -> str:
@@ -349,6 +367,8 @@ def _fields(d: Description, code: Callable[[str], str]) -> list[tuple[str, str]]
         ("inputs", "; ".join(f"{i}: {code(x)}" for i, x in enumerate(d.inputs)) or "none"),
         ("dtypes", ", ".join(d.dtypes)),
     ]
+    if d.complex:
+        fields.append(("complex", d.complex))
     fields += [(f"kwarg {code(k)}", code(v)) for k, v in d.kwargs]
     if d.kinks:
         fields.append(("kinks", d.kinks))

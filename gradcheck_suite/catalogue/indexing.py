@@ -14,6 +14,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from gradcheck_suite.catalogue.complex_view import also_complex
 from gradcheck_suite.catalogue.spec import REAL, op
 from gradcheck_suite.strategies import MAX_SIDE, shapes
 
@@ -215,3 +216,6 @@ OPS = [
        shapes().map(lambda s: (*s, ())), (REAL, REAL), kwargs=_masked_fill_tensor, analytic=True,
        doc="masked_fill with a 0-d tensor value, which gets a gradient too"),
 ]  # fmt: skip
+
+# data movement is the same for complex numbers
+OPS = also_complex(OPS)

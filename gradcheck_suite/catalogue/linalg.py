@@ -14,6 +14,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from gradcheck_suite.catalogue.complex_view import also_complex
 from gradcheck_suite.catalogue.spec import SMALL, Domain, op
 from gradcheck_suite.strategies import matmul_shapes
 
@@ -174,3 +175,6 @@ OPS = [
         doc="solve(A + 2n I, B): B a vector, a batch of vectors or (broadcast) matrices; left drawn",
     ),
 ]  # fmt: skip
+
+# products use conjugate transposes in backward: G B^H, A^H G
+OPS = also_complex(OPS)

@@ -36,6 +36,7 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
+from gradcheck_suite.catalogue.complex_view import also_complex
 from gradcheck_suite.catalogue.spec import SMALL, Domain, op
 
 UNIT = Domain(-1.0, 1.0, name="unit")
@@ -401,3 +402,7 @@ OPS = [
         doc="no dim (all elements), one dim (vector orders), two dims or a 2-D input with ord (matrix orders)",
     ),
 ]  # fmt: skip
+
+# The engine's decompositions (svd, qr, cholesky, eigh, ...) are real-only so far, and its complex
+# norms are right to first order only (linalg.norm's second derivative fails).
+OPS = also_complex(OPS, ("linalg.vecdot", "linalg.multi_dot", "linalg.matrix_power"))

@@ -12,6 +12,7 @@ import math
 
 from hypothesis import strategies as st
 
+from gradcheck_suite.catalogue.complex_view import also_complex
 from gradcheck_suite.catalogue.spec import REAL, op
 from gradcheck_suite.strategies import MAX_SIDE, dims, reshape_kwargs, shapes, transpose_kwargs
 
@@ -225,3 +226,6 @@ OPS = [
     op("pad_replicate", "shape", lambda ns, a, pad: ns.nn.functional.pad(a, pad, mode="replicate"),
        _NONEMPTY_2D_UP, (REAL,), kwargs=_index_pad("replicate"), analytic=True),
 ]  # fmt: skip
+
+# data movement is the same for complex numbers; `to` casts to float64 (dropping the imaginary part)
+OPS = also_complex(OPS, but=("to",))

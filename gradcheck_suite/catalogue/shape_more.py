@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from gradcheck_suite.catalogue.complex_view import also_complex
 from gradcheck_suite.catalogue.spec import REAL, op
 from gradcheck_suite.strategies import shapes
 
@@ -189,3 +190,6 @@ OPS = [
        shapes(min_dims=2, min_side=1, max_side=3), (REAL,), kwargs=_circular_pad, analytic=True,
        doc="torch::autograd::CopySlices over SliceBackward0 (copies into a new tensor); negative pads crop"),
 ]  # fmt: skip
+
+# data movement is the same for complex numbers
+OPS = also_complex(OPS)

@@ -113,6 +113,9 @@ class OpSpec:
       complex128 for complex-step differentiation.
     - ``forward_ad`` / ``second_order``: which derivative checks apply (JVP; VJP of VJP).
     - ``conventions``: values torch documents away from kinks (``Convention``), with reasons.
+    - ``real_inputs``: inputs that stay real in a complex dtype (polar's abs and angle);
+      ``complex_output``: the output is complex in real dtypes too (fft, polar). How complex
+      cases are checked: complex_view.py; ``complex_inputs`` is set there, never by hand.
     """
 
     name: str
@@ -130,6 +133,9 @@ class OpSpec:
     forward_ad: bool = True
     second_order: bool = True
     conventions: tuple[Convention, ...] = ()
+    real_inputs: tuple[int, ...] = ()
+    complex_output: bool = False
+    complex_inputs: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.name.replace("_", "").replace(".", "").isalnum():

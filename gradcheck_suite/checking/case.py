@@ -30,7 +30,7 @@ from gradcheck_suite.checking.compare import Comparison, compare
 from gradcheck_suite.checking.judge import Declared, Flat, Judgement, Witnesses, judge
 from gradcheck_suite.checking.noise import NoiseProbe
 from gradcheck_suite.checking.settings import Settings
-from gradcheck_suite.engines.protocol import Engine
+from gradcheck_suite.engines.protocol import Engine, unsupported_reason
 from gradcheck_suite.oracles import finite_diff
 from gradcheck_suite.records import CASE_CHECKS, Record
 from gradcheck_suite.strategies import Case
@@ -124,8 +124,7 @@ class CaseChecker:
         return Record(
             run_id=ids.run_id, engine=self.engine.name, op=op.name, check="forward", dtype=dtype, shapes="[]",
             kwargs="{}", seed=ids.seed, example=ids.example, verdict="unsupported",
-            rule=f"engine {self.engine.name!r} does not support {op.name}: "
-            + (self.engine.unsupported_reason(op) or "its adapter's supports() is False"),
+            rule=f"engine {self.engine.name!r} does not support {op.name}: " + unsupported_reason(self.engine, op),
         )  # fmt: skip
 
     def harness_error(self, case: Case, ids: CaseIds, exc: BaseException) -> Record:
@@ -185,7 +184,7 @@ class CaseChecker:
         v = case.cotangent(t_val.shape)
         t_grads, t_err = _attempt(self.oracle.vjp, t_in, t_out, v) if self.first_order else (None, None)
         with_vjp = v if t_grads is not None else None  # noise of the forward alone without torch's VJP
-        probe = NoiseProbe.of(case.inputs, case.dtype)
+        probe = NoiseProbe.of(case.inputs, case.numeric_dtype)
         fwd_noise, *g_noise = probe.measure(
             lambda xs, nudge: self._torch_run(op, xs, kwargs, None if with_vjp is None else nudge(with_vjp)),
             [t_val, *(t_grads or [])],
@@ -193,11 +192,11 @@ class CaseChecker:
         # steps narrowed where the measured condition says the function turns on a finer scale
         shrink = _shrinks(probe, lambda xs: self.oracle.evaluate(op, xs, kwargs), len(case.inputs))
         shrink = tuple(s * self.settings.step_scale for s in shrink[0]), shrink[1] * self.settings.step_scale
-        fwd_tol = tolerances.budget(t_val, case.dtype, n_terms=n_terms, noise=tolerances.twice(fwd_noise))
+        fwd_tol = tolerances.budget(t_val, case.numeric_dtype, n_terms=n_terms, noise=tolerances.twice(fwd_noise))
         fwd = compare(e_val, t_val, self.settings.widen(fwd_tol, t_val) if self.nondet is None else self.nondet)
         where = _where(fwd, "output", e=fwd.actual, torch=fwd.expected)
         records = [self._record(case, ids, "forward", verdicts.forward(fwd, self.independent), fwd, where)]
-        to64 = tolerances.EPS["float64"] / tolerances.eps(case.dtype)  # the differences evaluate in float64
+        to64 = tolerances.EPS["float64"] / tolerances.eps(case.numeric_dtype)  # the differences evaluate in float64
         # each evaluation's rounding, for the differences (in float64 units: intermediates larger than
         # the output round at their own scale)
         noise64 = probe.pointwise[0] * to64, max(probe.pointwise[1:], default=0.0) * to64
@@ -221,7 +220,7 @@ class CaseChecker:
             case, ids, wide, v, (e_grads, t_grads), g_noise, n_terms, noise64[0], shrink[0], (probe.high or [])[1:]
         )
         torch_off = any(r.check == "vjp-torch" and r.verdict == "torch-differs" for r in records)
-        vjp64 = t_grads if case.dtype == "float64" else (probe.high or [])[1:]  # torch's float64 VJP at x
+        vjp64 = t_grads if case.numeric_dtype == "float64" else (probe.high or [])[1:]  # torch's float64 VJP at x
         return records + self._higher_order_records(
             case, ids, wide, v, n_terms, noise64, t_grads, torch_off, shrink, vjp64
         )  # fmt: skip

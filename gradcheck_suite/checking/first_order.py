@@ -52,7 +52,7 @@ def vjp_witnesses(
     e_grads, t_grads = grads
     flat = Flat([x.shape for x in wide], case_labels(case))
     noise = noise or [None] * len(e_grads)
-    dtype = case.dtype
+    dtype = case.numeric_dtype
     budgets = [tolerances.budget(t, dtype, n_terms=n_terms, noise=n) for t, n in zip(t_grads, noise)]
     # E vs T: each may be off by the noise (tolerances.twice): one more noise on top of the base budget
     tol = flat.join([settings.widen(b + tolerances.NOISE_FACTOR * tolerances.finite_noise(n), t)

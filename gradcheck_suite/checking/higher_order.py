@@ -170,10 +170,11 @@ def jvp_witnesses(
     t_j, t_err = _attempt(oracle.jvp, op, case.inputs, tangents, kwargs)
     if e_err or t_err:
         return _raised("jvp", e_err, t_err, settings)
-    probe = NoiseProbe.of(case.inputs, case.dtype)
+    probe = NoiseProbe.of(case.inputs, case.numeric_dtype)
     noise = probe.measure(lambda xs, nudge: [oracle.jvp(op, xs, [nudge(t) for t in tangents], kwargs)], [t_j])
     flat = Flat([t_j.shape], ["output"])
-    w = _witnesses(flat, [e_j], [t_j], noise, ref, case.dtype, n_terms, settings or Settings(), scale, probe.high)
+    dtype = case.numeric_dtype
+    w = _witnesses(flat, [e_j], [t_j], noise, ref, dtype, n_terms, settings or Settings(), scale, probe.high)
     if method.startswith("central"):  # the complex step has no step to refine
         _refine(w, f64, wide, tangents, ref, n_terms, noise64, shrink)
     sides = _lazy_sides(lambda: fd_arrays.one_sided_arrays(f64, wide, tangents, n_terms, noise64, shrink), flat)
@@ -221,12 +222,12 @@ def hvp_witnesses(
     t_h, t_err = _attempt(oracle.hvp, op, case.inputs, kwargs, v, direction)
     if e_err or t_err:
         return _raised("hvp", e_err, t_err, settings)
-    probe = NoiseProbe.of(case.inputs, case.dtype)
+    probe = NoiseProbe.of(case.inputs, case.numeric_dtype)
     noise = probe.measure(lambda xs, nudge: oracle.hvp(op, xs, kwargs, nudge(v), [nudge(d) for d in direction]), t_h)
     flat = Flat([x.shape for x in wide], case_labels(case))
     at_x = vjp64 if vjp64 and [np.shape(g) for g in vjp64] == [x.shape for x in wide] else torch_vjp(wide)
     scale = tolerances.hessian_scale(wide, at_x)
-    w = _witnesses(flat, e_h, t_h, noise, ref, case.dtype, n_terms, settings or Settings(), scale, probe.high)
+    w = _witnesses(flat, e_h, t_h, noise, ref, case.numeric_dtype, n_terms, settings or Settings(), scale, probe.high)
     _refine(w, torch_vjp, wide, direction, ref, n_terms, noise64, shrink)
     sides = _lazy_sides(lambda: fd_arrays.one_sided_arrays(torch_vjp, wide, direction, n_terms, noise64, shrink), flat)
 

@@ -32,10 +32,19 @@ class MirrorEngine(Engine):
         self.version = version
         self.independent_of_torch = independent_of_torch
         self._call = call  # OpSpec.call_engine or OpSpec.call_torch
+        self.complex_numbers = hasattr(module, "view_as_complex")
         self._refused: set[tuple] = set()  # (op name, input dtypes and shapes, kwargs) that vmap refused
 
+    def _from_numpy(self, array: np.ndarray) -> Any:
+        t = self.module.from_numpy(array)
+        if array.size == 0 and hasattr(t, "new_zeros"):
+            # torch gives an empty array's tensor all-zero strides, which view_as_complex (complex
+            # cases' last step) refuses; an empty tensor made by torch has the usual strides
+            t = t.new_zeros(array.shape)
+        return t
+
     def tensor(self, array: np.ndarray, requires_grad: bool) -> Any:
-        t = self.module.from_numpy(np.array(array, copy=True))
+        t = self._from_numpy(np.array(array, copy=True))
         return t.requires_grad_(True) if requires_grad else t
 
     def forward(self, op: OpSpec, arrays: Sequence[np.ndarray], kwargs: dict) -> tuple[list, Any]:
@@ -45,7 +54,7 @@ class MirrorEngine(Engine):
 
     def vjp(self, inputs: list, output: Any, cotangent: np.ndarray) -> list[np.ndarray]:
         """v^T J for every input; zeros where an input did not reach the output."""
-        v = self.module.from_numpy(np.array(cotangent, dtype=self.to_numpy(output).dtype, order="C"))
+        v = self._from_numpy(np.array(cotangent, dtype=self.to_numpy(output).dtype, order="C"))
         grads = self.module.autograd.grad(output, inputs, grad_outputs=v, allow_unused=True)
         return [
             np.zeros(x.shape, self.to_numpy(x).dtype) if g is None else self.to_numpy(g) for g, x in zip(grads, inputs)
@@ -72,7 +81,7 @@ class MirrorEngine(Engine):
         """d/dx <v^T J(x), w>: the VJP of the VJP (create_graph=True), one array per input."""
         inputs, out = self.forward(op, arrays, kwargs)
         dtype = self.to_numpy(out).dtype
-        v = self.module.from_numpy(np.array(cotangent, dtype=dtype, order="C"))
+        v = self._from_numpy(np.array(cotangent, dtype=dtype, order="C"))
         grads = self.module.autograd.grad(out, inputs, grad_outputs=v, create_graph=True, allow_unused=True)
         terms = [
             (g * self.tensor(np.asarray(w, dtype=self.to_numpy(x).dtype), False)).sum()

@@ -45,6 +45,9 @@ class Engine:
     name: str = "engine"
     version: str = ""
     independent_of_torch: bool = True
+    # Complex cases (complex_view.py) call the engine's view_as_complex / view_as_real through
+    # the op's fn; an adapter that can take them says so, the rest report them unsupported.
+    complex_numbers: bool = False
 
     # -- required ----------------------------------------------------------------------
 
@@ -123,3 +126,18 @@ def check_engine(obj: Any, origin: str) -> Engine:
             "(see gradcheck_suite.engines.Engine for what an adapter provides)"
         )
     return obj if isinstance(obj, Engine) else _Adapted(obj)  # type: ignore[return-value]
+
+
+def _needs_complex(engine: Engine, op: OpSpec) -> bool:
+    return bool(op.complex_inputs or op.complex_output) and not getattr(engine, "complex_numbers", False)
+
+
+def can_check(engine: Engine, op: OpSpec) -> bool:
+    """Whether ``engine`` takes the cases of ``op`` (as complex_view.as_checked made it)."""
+    return not _needs_complex(engine, op) and engine.supports(op)
+
+
+def unsupported_reason(engine: Engine, op: OpSpec) -> str:
+    if _needs_complex(engine, op):
+        return "its adapter does not take complex numbers (set complex_numbers = True: complex_view.py)"
+    return engine.unsupported_reason(op) or "its adapter's supports() is False"

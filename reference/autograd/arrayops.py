@@ -39,6 +39,16 @@ def log(x: Any) -> Any:
     return np.log(x)
 
 
+def conj(x: Any) -> Any:
+    """The complex conjugate; a real value itself, uncopied (backward rules of holomorphic ops
+    multiply by conj(f'), which costs nothing on real tensors)."""
+    if type(x) is np.ndarray:
+        return x.conj() if x.dtype.kind == "c" else x
+    if _tensor_mode(x):
+        return x.conj()
+    return np.conj(x) if isinstance(x, complex) or np.iscomplexobj(x) else x
+
+
 def permute(x: Any, dims: tuple) -> Any:
     if _tensor_mode(x):
         return x.permute(tuple(dims))

@@ -57,6 +57,8 @@ def to_input(grad: Any, shape: tuple, np_dtype: np.dtype) -> Any:
             else:
                 grad = np.broadcast_to(grad, shape)
         if grad.dtype != np_dtype:
+            if grad.dtype.kind == "c" and np_dtype.kind != "c":
+                grad = grad.real  # a real input's gradient is the real part (torch's handle_r_to_c)
             grad = grad.astype(np_dtype)
         return grad
     # A Tensor: backward is being recorded (create_graph=True), so use differentiable ops.
@@ -66,5 +68,7 @@ def to_input(grad: Any, shape: tuple, np_dtype: np.dtype) -> Any:
         grad = sum_to_shape(grad, shape) if _reduce_axes(tuple(grad.shape), shape) is not None else grad.expand(shape)
     target = dtypes.from_numpy(np_dtype)
     if grad.dtype is not target:
+        if grad.dtype.is_complex and not target.is_complex:
+            grad = grad.real
         grad = grad.to(target)
     return grad

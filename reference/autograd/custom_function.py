@@ -216,7 +216,7 @@ def _connect_outputs(ctx: BackwardCFunction, args: tuple, outs: tuple, recording
     ctx.output_meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, tensor_cls) else None for o in outs)
     result = []
     for nr, out in enumerate(outs):
-        if isinstance(out, tensor_cls) and out._data.dtype.kind == "f" and not _contains(ctx._non_differentiable, out):
+        if isinstance(out, tensor_cls) and out._data.dtype.kind in "fc" and not _contains(ctx._non_differentiable, out):
             out = _attach(ctx, nr, out, tensor_args)
         result.append(out)
     _record_saved(ctx, result)

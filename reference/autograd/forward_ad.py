@@ -68,11 +68,11 @@ def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
     lvl = current_level()
     if lvl is None:
         raise RuntimeError(NO_LEVEL_MESSAGE)
-    if not tensor.is_floating_point():
+    if not (tensor.is_floating_point() or tensor.is_complex()):
         raise ValueError(f"Expected primal to be floating point or complex, but got: {tensor.dtype}")
     if not isinstance(tangent, Tensor):  # torch fails on the attribute lookup
         raise AttributeError(f"'{type(tangent).__name__}' object has no attribute 'is_floating_point'")
-    if not tangent.is_floating_point():
+    if not (tangent.is_floating_point() or tangent.is_complex()):
         raise ValueError(f"Expected tangent to be floating point or complex, but got: {tangent.dtype}")
     if tangent.shape != tensor.shape:
         raise RuntimeError(

@@ -70,7 +70,7 @@ def _result_dtype(policy: str, inputs: tuple) -> dtypes.dtype | None:
         elif x is not None:
             scalars.append(x)
     result = dtypes.result_type(tensors, tuple(scalars))
-    if policy == FLOAT and not result.is_floating_point:
+    if policy == FLOAT and result.category < dtypes.FLOAT:
         result = dtypes.get_default_dtype()
     return result
 
@@ -109,7 +109,7 @@ def apply(fn: type[Function], name: str, inputs: tuple, **kwargs: Any) -> Any:
 
     # Fast path: tensors that already share a float dtype need no cast, whatever the
     # Python scalars beside them (a scalar never widens a float tensor in torch).
-    if fn.promotion == SAME or (same_dtype and first_dtype is not None and first_dtype.kind == "f"):
+    if fn.promotion == SAME or (same_dtype and first_dtype is not None and first_dtype.kind in "fc"):
         arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
     else:
         target = _result_dtype(fn.promotion, inputs).np
@@ -131,7 +131,7 @@ def apply(fn: type[Function], name: str, inputs: tuple, **kwargs: Any) -> Any:
     else:
         if type(out) is not np.ndarray:  # NumPy returns scalars for 0-d results
             out = _as_array(node, out)
-        if not needs_grad or out.dtype.kind != "f":
+        if not needs_grad or out.dtype.kind not in "fc":
             result = Tensor._make(out)
         else:
             _connect(node, inputs, arrays, (out,))
@@ -193,7 +193,7 @@ def _forward_mode(fn: type[Function], node: Node, inputs: tuple, arrays: list, r
     if type(out_tangents) is not tuple:
         out_tangents = (out_tangents,)
     for out, tan in zip(outs, out_tangents):
-        if tan is None or out._data.dtype.kind != "f":
+        if tan is None or out._data.dtype.kind not in "fc":
             continue
         tan = np.broadcast_to(np.asarray(tan), out._data.shape).astype(out._data.dtype)  # copies: own memory
         out._fw = (level, Tensor._make(tan))
@@ -206,7 +206,9 @@ def _wrap_outputs(node: Node, outs: tuple, inputs: tuple, arrays: list, needs_gr
     if needs_grad:
         _connect(node, inputs, arrays, outs)
         node.output_meta = tuple((o.shape, o.dtype) for o in outs)
-        result = tuple(Tensor._make(o, node, i) if o.dtype.kind == "f" else Tensor._make(o) for i, o in enumerate(outs))
+        result = tuple(
+            Tensor._make(o, node, i) if o.dtype.kind in "fc" else Tensor._make(o) for i, o in enumerate(outs)
+        )
         if node._saved:
             node._out_vcs = tuple(r._vc for r in result)
     else:

@@ -5,7 +5,8 @@ A family module lists its top-level functions in ``__all__`` (``reference.add``)
 methods in ``METHODS`` and its Tensor properties in ``PROPERTIES``; this package gathers them.
 """
 
-from reference.ops import indexing, inplace, linalg, pointwise, reduction, shape
+from reference.ops import complex_ops, indexing, inplace, linalg, pointwise, reduction, shape
+from reference.ops.complex_ops import *  # noqa: F403
 from reference.ops.indexing import *  # noqa: F403
 from reference.ops.inplace import *  # noqa: F403
 from reference.ops.linalg import *  # noqa: F403
@@ -13,7 +14,7 @@ from reference.ops.pointwise import *  # noqa: F403
 from reference.ops.reduction import *  # noqa: F403
 from reference.ops.shape import *  # noqa: F403
 
-FAMILIES = (pointwise, reduction, shape, indexing, linalg, inplace)
+FAMILIES = (pointwise, complex_ops, reduction, shape, indexing, linalg, inplace)
 METHODS = {name: fn for family in FAMILIES for name, fn in family.METHODS.items()}
 PROPERTIES = {name: fn for family in FAMILIES for name, fn in getattr(family, "PROPERTIES", {}).items()}
 __all__ = sorted({name for family in FAMILIES for name in family.__all__})

@@ -41,14 +41,33 @@ class Dot(Function):
         return np.dot(a, b)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx, g):  # complex: the cotangent times the conjugate of the other factor
         a, b = ctx.saved_tensors
-        return g * b, g * a
+        return g * xp.conj(b), g * xp.conj(a)
 
     @staticmethod
     def jvp(ctx, ta, tb):
         a, b = ctx.saved_tensors
         return sum_tangents(None if ta is None else np.dot(ta, b), None if tb is None else np.dot(a, tb))
+
+
+class Vdot(Function):
+    """conj(a) . b: antiholomorphic in a, so a's gradient is conj(g) b."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.vdot(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return xp.conj(g) * b, g * a
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        a, b = ctx.saved_tensors
+        return sum_tangents(None if ta is None else np.vdot(ta, b), None if tb is None else np.vdot(a, tb))
 
 
 class Mv(Function):
@@ -60,7 +79,7 @@ class Mv(Function):
     @staticmethod
     def backward(ctx, g):
         m, v = ctx.saved_tensors
-        return g.reshape((-1, 1)) * v.reshape((1, -1)), m.mT @ g
+        return g.reshape((-1, 1)) * xp.conj(v).reshape((1, -1)), xp.conj(m.mT) @ g
 
     @staticmethod
     def jvp(ctx, tm, tv):
@@ -77,7 +96,7 @@ class Mm(Function):  # also bmm: the same rule on a batch of matrices
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return _product(g, b.mT), _product(a.mT, g)
+        return _product(g, xp.conj(b.mT)), _product(xp.conj(a.mT), g)  # G B^H, A^H G
 
     @staticmethod
     def jvp(ctx, ta, tb):
@@ -94,6 +113,11 @@ def _product(a, b):
 
 
 def dot(input, other):
+    _check_vectors(input, other, "dot")
+    return apply(Dot, "DotBackward0", (input, other))
+
+
+def _check_vectors(input, other, name: str) -> None:
     if input._data.ndim != 1 or other._data.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors")
     if input._data.shape != other._data.shape:
@@ -104,9 +128,63 @@ def dot(input, other):
         )
     if input._data.dtype != other._data.dtype:
         raise RuntimeError(
-            f"dot : expected both vectors to have same dtype, but found {_type_name(input)} and {_type_name(other)}"
+            f"{name} : expected both vectors to have same dtype, but found {_type_name(input)} and {_type_name(other)}"
         )
-    return apply(Dot, "DotBackward0", (input, other))
+
+
+def vdot(input, other):
+    _check_vectors(input, other, "dot")  # torch's vdot names itself dot in this message
+    return apply(Vdot, "VdotBackward0", (input, other))
+
+
+def inner(input, other):
+    """torch's tensordot over the last dims: a view of mm(A (.., k), B (.., k)^T)."""
+    if input._data.ndim == 0 or other._data.ndim == 0:
+        return mul(input, other)
+    sa, sb = input._data.shape, other._data.shape
+    if sa[-1] != sb[-1]:
+        raise RuntimeError(
+            f"inner() the last dimension must match on both input tensors but got shapes {list(sa)} and {list(sb)}"
+        )
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    product = mm(shapes.reshape(input, -1, sa[-1]), shapes.t(shapes.reshape(other, -1, sb[-1])))
+    return shapes.view(product, *sa[:-1], *sb[:-1])
+
+
+class Addmm(Function):
+    """beta C + alpha A B (AddmmBackward0); beta = 0 ignores C (its nan and inf too)."""
+
+    @staticmethod
+    def forward(ctx, c, a, b, beta, alpha):
+        ctx.beta, ctx.alpha = beta, alpha
+        ctx.save_for_backward(a, b)
+        product = a @ b
+        product = product if alpha == 1 else product * alpha
+        return np.broadcast_to(c * beta, product.shape) + product if beta else product
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        alpha = ctx.alpha.conjugate()  # Python numbers: no NumPy scalar meets a Tensor
+        gc = g * ctx.beta.conjugate() if ctx.beta else g * 0
+        return gc, _product(g, xp.conj(b.mT)) * alpha, _product(xp.conj(a.mT), g) * alpha
+
+    @staticmethod
+    def jvp(ctx, tc, ta, tb):
+        a, b = ctx.saved_tensors
+        product = sum_tangents(None if ta is None else ta @ b, None if tb is None else a @ tb)
+        tc = None if tc is None or not ctx.beta else tc * ctx.beta
+        return sum_tangents(tc, None if product is None else product * ctx.alpha)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    _check_mm(mat1, mat2)
+    if input._data.dtype != mat1._data.dtype:
+        raise RuntimeError(
+            f"self and mat2 must have the same dtype, but got {_type_name(input)} and {_type_name(mat1)}"
+        )
+    return apply(Addmm, "AddmmBackward0", (input, mat1, mat2), beta=beta, alpha=alpha)
 
 
 def mv(input, vec):
@@ -124,6 +202,11 @@ def mv(input, vec):
 
 
 def mm(input, mat2):
+    _check_mm(input, mat2)
+    return apply(Mm, "MmBackward0", (input, mat2))
+
+
+def _check_mm(input, mat2) -> None:
     if input._data.ndim != 2:
         raise RuntimeError("self must be a matrix")
     if mat2._data.ndim != 2:
@@ -132,7 +215,6 @@ def mm(input, mat2):
     if k1 != k2:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({n}x{k1} and {k2}x{m})")
     _same_dtype(input, mat2)
-    return apply(Mm, "MmBackward0", (input, mat2))
 
 
 def bmm(input, mat2):
@@ -364,13 +446,14 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
 
 # Top-level functions (``reference.matmul``) and Tensor methods (``x.matmul``, ``@``).
 __all__ = [
-    "bmm", "cholesky_solve", "det", "diagonal", "dot", "einsum", "ger", "inverse", "logdet", "matmul",
-    "matrix_exp", "matrix_power", "mm", "mv", "outer", "slogdet", "trace",
+    "addmm", "bmm", "cholesky_solve", "det", "diagonal", "dot", "einsum", "ger", "inner", "inverse", "logdet",
+    "matmul", "matrix_exp", "matrix_power", "mm", "mv", "outer", "slogdet", "trace", "vdot",
 ]  # fmt: skip
 ger = outer
 METHODS = {
     "matmul": matmul, "__matmul__": matmul, "__rmatmul__": rmatmul,
-    "mm": mm, "mv": mv, "dot": dot, "bmm": bmm, "outer": outer, "ger": outer,
+    "mm": mm, "mv": mv, "dot": dot, "vdot": vdot, "inner": inner, "addmm": addmm, "bmm": bmm,
+    "outer": outer, "ger": outer,
     "trace": trace, "diagonal": diagonal, "inverse": inverse, "det": det,
     "logdet": logdet, "slogdet": slogdet, "matrix_exp": matrix_exp, "matrix_power": matrix_power,
     "cholesky_solve": cholesky_solve,

@@ -300,14 +300,14 @@ def cross(input, other, *, dim=-1, out=None):
 
 
 def vecdot(x, y, *, dim=-1, out=None):
-    """sum(x * y) over ``dim`` (real tensors: no conjugate), as torch records it; two vectors
-    go to vdot (VdotBackward0), whatever ``dim``."""
+    """sum(conj(x) * y) over ``dim``, as torch records it (no conj node for real x); two
+    vectors go to vdot (VdotBackward0), whatever ``dim``."""
     from reference import dtypes
-    from reference.ops.linalg import Dot
+    from reference.ops.linalg import Vdot
     from reference.ops.pointwise import mul
 
     for t in (x, y):
-        if t._data.dtype.kind != "f":
+        if t._data.dtype.kind not in "fc":
             name = dtypes.scalar_type_name(t._data.dtype)
             raise RuntimeError(f"linalg.vecdot: Expected a floating point or complex tensor as input. Got {name}")
     if x._data.dtype != y._data.dtype:
@@ -323,8 +323,8 @@ def vecdot(x, y, *, dim=-1, out=None):
                 f"inconsistent tensor size, expected tensor [{n1}] and src [{n2}] to have the same number "
                 f"of elements, but got {n1} and {n2} elements respectively"
             )
-        return apply(Dot, "VdotBackward0", (x, y))
-    return mul(x, y).sum(dim)
+        return apply(Vdot, "VdotBackward0", (x, y))
+    return mul(x.conj() if x.is_complex() else x, y).sum(dim)
 
 
 class _Slogdet(tuple):

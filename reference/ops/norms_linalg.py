@@ -31,7 +31,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     data = A._data
     if data.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
-    if data.dtype.kind != "f" and dtype is None:
+    if data.dtype.kind not in "fc" and dtype is None:
         from reference import dtypes
 
         raise RuntimeError(
@@ -66,7 +66,7 @@ def _zeros_of_max(x, d0: int, d1: int, keepdim: bool):
             shape[d] = 1
         else:
             del shape[d]
-    return Tensor._make(np.zeros(shape, x._data.dtype))
+    return Tensor._make(np.zeros(shape, x._data.real.dtype))  # a norm is real, also of complex input
 
 
 def _spectral(A, ord, d0: int, d1: int, keepdim: bool):  # noqa: N803

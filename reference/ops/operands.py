@@ -28,7 +28,7 @@ def operand(x: Any) -> Any:
 def scalar_promoted(t: Any, scalar: Any) -> Any:
     """``t`` cast to the dtype torch computes ``t op scalar`` in (only int/bool tensors change,
     and those never require grad, so the cast is invisible to autograd)."""
-    if t._data.dtype.kind == "f":
+    if t._data.dtype.kind in "fc":
         return t
     target = dtypes.result_type([(t.dtype, t._data.ndim == 0)], (scalar,))
     if target.np == t._data.dtype:

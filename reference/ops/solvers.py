@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from reference import dtypes
+from reference.autograd import arrayops as xp
 from reference.autograd.function import Function, apply, sum_tangents
 
 
@@ -20,7 +21,7 @@ def _type_name(t) -> str:
 
 def _check_square(fn: str, a) -> None:
     """torch's checks of the matrix argument of inv, det and solve, in torch's order."""
-    if a._data.dtype.kind != "f":
+    if a._data.dtype.kind not in "fc":
         raise RuntimeError(f"{fn}: Expected a floating point or complex tensor as input. Got {_type_name(a)}")
     if a._data.ndim < 2:
         raise RuntimeError(f"{fn}: The input tensor A must have at least 2 dimensions.")
@@ -74,9 +75,9 @@ class LinalgInv(Function):
         return r
 
     @staticmethod
-    def backward(ctx, g):  # d(A^-1) = -A^-1 dA A^-1
+    def backward(ctx, g):  # d(A^-1) = -A^-1 dA A^-1, so grad A = -A^-H G A^-H
         (r,) = ctx.saved_tensors
-        rt = r.mT
+        rt = xp.conj(r.mT)
         return -(rt @ (g @ rt))
 
     @staticmethod
@@ -111,7 +112,7 @@ class LinalgDet(Function):
         if a.size == 0:
             return g.reshape(kept) * 0.0
         if type(g) is np.ndarray:
-            return g.reshape(kept) * _cofactor_array(a) if ctx.exact else _det_grad(a, d, g)
+            return g.reshape(kept) * _cofactor_array(a).conj() if ctx.exact else _det_grad(a, d, g)
         return _det_grad_recorded(a, d, g)
 
     @staticmethod
@@ -131,16 +132,16 @@ class LinalgDet(Function):
 
 
 def _det_grad(a: np.ndarray, d: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """g det(A) A^-T, solved as torch solves it; 0 for a matrix whose det is exactly 0 (torch's
+    """g conj(det(A) A^-T), solved as torch solves it; 0 for a matrix whose det is exactly 0 (torch's
     triangular solve skips the zero right-hand side there, so it returns 0, not the cofactors)."""
     n = a.shape[-1]
     eye = np.eye(n, dtype=a.dtype)
-    scale = (g * d).reshape(-1)
+    scale = (g * d.conj()).reshape(-1)
     flat = (d != 0).reshape(-1)
     af = a.reshape(-1, n, n)
     out = np.zeros(af.shape, a.dtype)
     if flat.any():
-        out[flat] = np.linalg.solve(af[flat].mT, scale[flat, None, None] * eye)
+        out[flat] = np.linalg.solve(af[flat].mT.conj(), scale[flat, None, None] * eye)
     return out.reshape(a.shape)
 
 
@@ -151,8 +152,8 @@ def _det_grad_recorded(a, d, g):
     kept = (*a.shape[:-2], 1, 1)
     if not (np.abs(d._data) < 100 * np.finfo(d._data.dtype).eps).any():
         eye = np.eye(a.shape[-1], dtype=a._data.dtype)
-        return solve(a.mT, (g * d).reshape(kept) * eye)
-    return g.reshape(kept) * _cofactors(a)
+        return solve(xp.conj(a.mT), (g * xp.conj(d)).reshape(kept) * eye)
+    return g.reshape(kept) * xp.conj(_cofactors(a))
 
 
 def _minor_selectors(n: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -206,17 +207,18 @@ class LinalgSolve(Function):
         return out
 
     @staticmethod
-    def backward(ctx, g):  # X = A^-1 B: gB = A^-T gX, gA = -gB X^T (left=False: X = B A^-1)
+    def backward(ctx, g):  # X = A^-1 B: gB = A^-H gX, gA = -gB X^H (left=False: X = B A^-1)
         a, x = ctx.saved_tensors
         if type(g) is np.ndarray:
             return _solve_grads(a, x, g, ctx.left, ctx.vector)
         gm, xm = (g.unsqueeze(-1), x.unsqueeze(-1)) if ctx.vector else (g, x)
+        ah, xh = xp.conj(a.mT), xp.conj(xm.mT)
         if ctx.left:
-            gb = solve(a.mT, gm)
-            ga = -(gb @ xm.mT)
+            gb = solve(ah, gm)
+            ga = -(gb @ xh)
         else:
-            gb = solve(a.mT, gm, left=False)
-            ga = -(xm.mT @ gb)
+            gb = solve(ah, gm, left=False)
+            ga = -(xh @ gb)
         return ga, (gb.squeeze(-1) if ctx.vector else gb)
 
     @staticmethod
@@ -236,11 +238,11 @@ class LinalgSolve(Function):
 def _solve_grads(a: np.ndarray, x: np.ndarray, g: np.ndarray, left: bool, vector: bool) -> tuple:
     gm, xm = (g[..., None], x[..., None]) if vector else (g, x)
     if left:
-        gb = np.linalg.solve(a.mT, gm)
-        ga = -(gb @ xm.mT)
+        gb = np.linalg.solve(xp.conj(a.mT), gm)
+        ga = -(gb @ xp.conj(xm.mT))
     else:
-        gb = np.linalg.solve(a, gm.mT).mT
-        ga = -(xm.mT @ gb)
+        gb = np.linalg.solve(xp.conj(a), gm.mT).mT
+        ga = -(xp.conj(xm.mT) @ gb)
     return ga, (gb[..., 0] if vector else gb)
 
 

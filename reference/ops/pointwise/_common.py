@@ -13,7 +13,7 @@ from reference.autograd.function import FLOAT, Function
 from reference.autograd.quiet import QUIET, quietly  # noqa: F401 - re-exported for the family
 from reference.ops import operands
 
-_PASS_THROUGH: set = {float, int}  # types operands.operand returns unchanged; Tensor joins on first sight
+_PASS_THROUGH: set = {float, int, complex}  # types operands.operand returns unchanged; Tensor joins on first sight
 
 
 def operand(x: Any) -> Any:
@@ -83,6 +83,11 @@ def _or_zero(t: Any) -> Any:
     return 0.0 if t is None else t
 
 
+def _conj_number(x: Any) -> Any:
+    """The conjugate of a Python number (an op's scalar parameter); real numbers unchanged."""
+    return x.conjugate() if type(x) is complex else x
+
+
 def _torch_sign(a: np.ndarray) -> np.ndarray:
     """torch's sign: 0 for nan and for -0.0 (NumPy gives nan and -0.0)."""
     s = (a > 0).astype(a.dtype)
@@ -95,9 +100,17 @@ def _unsupported_bool(a: np.ndarray, kernel: str) -> None:
         raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
 
 
+def _unsupported_complex(a: Any, kernel: str, message: str | None = None) -> None:
+    """torch's error for a kernel without complex support: ``"kernel" not implemented for
+    'ComplexFloat'``, or ``message`` (NotImplementedError is a RuntimeError, as torch's)."""
+    if a.dtype.kind == "c":
+        name = dtypes.scalar_type_name(a.dtype)
+        raise NotImplementedError(message or f"\"{kernel}\" not implemented for '{name}'")
+
+
 def _scalars_promoted(t: Any, *scalars: Any) -> Any:
     """``t`` cast to the dtype torch computes ``t op scalars`` in (int/bool tensors only)."""
-    if t._data.dtype.kind == "f":
+    if t._data.dtype.kind in "fc":
         return t
     scalars = tuple(s for s in scalars if s is not None)
     target = dtypes.result_type([(t.dtype, t._data.ndim == 0)], scalars)
@@ -120,9 +133,12 @@ def _tensor_other(fn: str, other: Any) -> Any:
 
 class Elementwise(Function):
     """A unary op y = f(a) whose backward and forward-mode rules are one: ``rule(g, saved)`` is
-    g times f', where g is the output's gradient or the input's tangent and ``saved`` the
+    g times f'(saved), where g is the output's gradient or the input's tangent and ``saved`` the
     input (or, with ``saves = "result"``, the output). Subclasses set ``f`` and ``rule`` side
-    by side; floating-point warnings are silenced as torch is silent."""
+    by side; floating-point warnings are silenced as torch is silent.
+
+    Complex inputs: f is holomorphic with real Taylor coefficients, so conj(f'(z)) = f'(conj z)
+    and backward is rule(g, conj(saved)), forward mode rule(t, saved)."""
 
     promotion = FLOAT
     saves = "input"
@@ -136,6 +152,21 @@ class Elementwise(Function):
     @classmethod
     def backward(cls, ctx, g):
         (saved,) = ctx.saved_tensors
-        return cls.rule(g, saved)
+        return cls.rule(g, xp.conj(saved))  # the same array on real inputs: no copy
 
-    jvp = backward
+    @classmethod
+    def jvp(cls, ctx, t):
+        (saved,) = ctx.saved_tensors
+        return cls.rule(t, saved)
+
+
+class RealElementwise(Elementwise):
+    """An Elementwise op whose torch kernel ``kernel`` has no complex version: complex input
+    raises torch's error (a separate class, so the other ops pay nothing for the check)."""
+
+    kernel = ""
+
+    @classmethod
+    def forward(cls, ctx, a):
+        _unsupported_complex(a, cls.kernel)
+        return super().forward(ctx, a)

@@ -11,9 +11,10 @@ from reference.autograd import arrayops as xp
 from reference.autograd.function import FLOAT, Function, apply
 from reference.ops.pointwise._common import (
     QUIET,
-    Elementwise,
+    RealElementwise,
     _inplace,
     _reciprocal_inplace,
+    _unsupported_complex,
     _zero_where,
 )
 
@@ -38,20 +39,28 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx, g):
         (r,) = ctx.saved_tensors
-        if type(g) is np.ndarray and type(r) is np.ndarray:  # g r (1 - r) on one temporary
-            d = np.subtract(1, r)
-            d *= r
-            d *= g
-            return d
-        return g * (r * (1 - r))
+        return _sigmoid_rule(g, xp.conj(r))  # complex: g conj(r (1 - r))
 
-    jvp = backward
+    @staticmethod
+    def jvp(ctx, t):
+        (r,) = ctx.saved_tensors
+        return _sigmoid_rule(t, r)
+
+
+def _sigmoid_rule(g, r):
+    if type(g) is np.ndarray and type(r) is np.ndarray:  # g r (1 - r) on one temporary
+        d = np.subtract(1, r)
+        d *= r
+        d *= g
+        return d
+    return g * (r * (1 - r))
 
 
 class Relu(Function):
     @staticmethod
     def forward(ctx, a):
-        if a.dtype == np.bool_:
+        if a.dtype.kind in "bc":
+            _unsupported_complex(a, "", "clamp is not supported for complex types")
             raise RuntimeError("Boolean inputs not supported for relu")
         r = a.copy()
         np.copyto(r, 0, where=a < 0)  # keeps -0.0 and nan, as torch
@@ -66,7 +75,8 @@ class Relu(Function):
     jvp = backward
 
 
-class Erf(Elementwise):
+class Erf(RealElementwise):
+    kernel = "erf_vml_cpu"
     f = staticmethod(lambda a: erf_array(a))  # defined below, with the series it uses
     rule = staticmethod(lambda g, a: g * (xp.exp(-(a * a)) * TWO_OVER_SQRT_PI))
 

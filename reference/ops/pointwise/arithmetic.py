@@ -6,11 +6,14 @@ from typing import Any
 
 import numpy as np
 
+from reference.autograd import arrayops as xp
 from reference.autograd.function import COMMON, FLOAT, Function, apply, sum_tangents
 from reference.ops.operands import scalar_promoted
 from reference.ops.pointwise._common import (
     QUIET,
     Elementwise,
+    _conj_number,
+    _unsupported_complex,
     _zeros,
     operand,
     quietly,
@@ -25,11 +28,11 @@ class Add(Function):
     @staticmethod
     def forward(ctx, a, b, alpha=1):
         ctx.alpha = alpha
-        return a + b if alpha == 1 else a + alpha * b
+        return a + b if alpha == 1 else a + _checked_alpha(alpha, a) * b
 
     @staticmethod
     def backward(ctx, g):
-        return g, (g if ctx.alpha == 1 else g * ctx.alpha)
+        return g, (g if ctx.alpha == 1 else g * _conj_number(ctx.alpha))
 
     @staticmethod
     def jvp(ctx, ta, tb):  # a None tangent is zero
@@ -43,11 +46,11 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, a, b, alpha=1):
         ctx.alpha = alpha
-        return a - b if alpha == 1 else a - alpha * b
+        return a - b if alpha == 1 else a - _checked_alpha(alpha, a) * b
 
     @staticmethod
     def backward(ctx, g):
-        return g, (-g if ctx.alpha == 1 else -g * ctx.alpha)
+        return g, (-g if ctx.alpha == 1 else -g * _conj_number(ctx.alpha))
 
     @staticmethod
     def jvp(ctx, ta, tb):
@@ -59,13 +62,15 @@ class Rsub(Function):  # other - input, with other a Python scalar: one edge, as
     @staticmethod
     def forward(ctx, a, other, alpha=1):
         ctx.alpha = alpha
-        return other - a if alpha == 1 else other - alpha * a
+        return other - a if alpha == 1 else other - _checked_alpha(alpha, a) * a
 
     @staticmethod
     def backward(ctx, g):
-        return -g if ctx.alpha == 1 else g * -ctx.alpha
+        return -g if ctx.alpha == 1 else g * -_conj_number(ctx.alpha)
 
-    jvp = backward
+    @staticmethod
+    def jvp(ctx, t):
+        return -t if ctx.alpha == 1 else t * -ctx.alpha
 
 
 class RsubTensor(Function):  # torch.rsub(input, other) = other - alpha * input, both tensors
@@ -75,11 +80,11 @@ class RsubTensor(Function):  # torch.rsub(input, other) = other - alpha * input,
     @staticmethod
     def forward(ctx, a, b, alpha=1):
         ctx.alpha = alpha
-        return b - a if alpha == 1 else b - alpha * a
+        return b - a if alpha == 1 else b - _checked_alpha(alpha, a) * a
 
     @staticmethod
     def backward(ctx, g):
-        return (-g if ctx.alpha == 1 else g * -ctx.alpha), g
+        return (-g if ctx.alpha == 1 else g * -_conj_number(ctx.alpha)), g
 
     @staticmethod
     def jvp(ctx, ta, tb):
@@ -98,8 +103,8 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        return g * b, (g * a if ctx.needs_input_grad[1] else None)
+        a, b = ctx.saved_tensors  # holomorphic in each: g times the conjugate of the other
+        return g * xp.conj(b), (g * xp.conj(a) if ctx.needs_input_grad[1] else None)
 
     @staticmethod
     def jvp(ctx, ta, tb):
@@ -119,7 +124,8 @@ class Div(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return g / b, (-g * (a / b / b) if ctx.needs_input_grad[1] else None)  # torch's grouping
+        gb = -g * xp.conj(a / b / b) if ctx.needs_input_grad[1] else None  # torch's grouping
+        return g / xp.conj(b), gb
 
     @staticmethod
     def jvp(ctx, ta, tb):  # torch's form (ta - tb * a/b) / b: its infinities at b == 0
@@ -132,6 +138,7 @@ class DivRounded(Function):  # div(..., rounding_mode=...): piecewise constant, 
 
     @staticmethod
     def forward(ctx, a, b, mode):
+        _unsupported_complex(a, f"div_{mode}_cpu")
         if a.dtype.kind in "iub":
             if np.any(b == 0):
                 raise RuntimeError("ZeroDivisionError")
@@ -176,8 +183,17 @@ class Neg(Function):
 
 def _as_saved(value: Any, like: np.ndarray) -> Any:
     """A Python scalar operand as a 0-d array of the op's dtype, so that create_graph can
-    turn it into a constant Tensor like every other saved value."""
-    return value if type(value) is np.ndarray else np.asarray(value, like.dtype)
+    turn it into a constant Tensor like every other saved value (a complex number makes a
+    real tensor's op complex: float32 * 1j is complex64, as in torch)."""
+    if type(value) is np.ndarray:
+        return value
+    return np.asarray(value, like.dtype if type(value) is not complex else np.result_type(like.dtype, value))
+
+
+def _checked_alpha(alpha: Any, a: np.ndarray) -> Any:
+    if type(alpha) is complex and a.dtype.kind != "c":
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex number.")
+    return alpha
 
 
 def add(input, other, *, alpha=1):
@@ -191,7 +207,7 @@ def sub(input, other, *, alpha=1):
 def rsub(input, other, *, alpha=1):
     """``other - alpha * input`` (``2 - x`` is ``x.__rsub__(2)``)."""
     other = operand(other)
-    if not isinstance(other, (int, float)):
+    if not isinstance(other, (int, float, complex)):
         return apply(RsubTensor, "RsubBackward0", (input, other), alpha=alpha)
     return apply(Rsub, "RsubBackward1", (scalar_promoted(input, other),), other=other, alpha=alpha)
 
@@ -213,7 +229,7 @@ def div(input, other, *, rounding_mode=None):
 def rdiv(input, other):
     """``other / input`` for a Python scalar: torch computes ``reciprocal(input) * other``."""
     other = operand(other)
-    if not isinstance(other, (int, float)):
+    if not isinstance(other, (int, float, complex)):
         return div(other, input)
     return mul(reciprocal(input), other)
 

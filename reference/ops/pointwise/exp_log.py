@@ -120,8 +120,8 @@ class Ldexp(Function):  # x * 2**e
     @staticmethod
     def backward(ctx, g):
         a, e = ctx.saved_tensors
-        scale = xp.exp2(e)
-        return g * scale, (g * a * scale * LN2 if ctx.needs_input_grad[1] else None)
+        scale = xp.conj(xp.exp2(e))  # complex operands: g times the conjugate derivatives
+        return g * scale, (g * xp.conj(a) * scale * LN2 if ctx.needs_input_grad[1] else None)
 
     @staticmethod
     def jvp(ctx, ta, te):

@@ -16,10 +16,14 @@ from reference.ops.pointwise._common import (
     _torch_sign,
     _type_name,
     _unsupported_bool,
+    _unsupported_complex,
     _zero_where,
     _zeros,
     operand,
 )
+
+_SIGN_COMPLEX = "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use torch.sgn instead."
+_CLAMP_COMPLEX = "clamp is not supported for complex types"
 
 # -- abs, sign, floor, round -----------------------------------------------------------------
 
@@ -42,9 +46,12 @@ class Abs(Function):
 class Sign(Function):
     @staticmethod
     def forward(ctx, a):
+        if a.dtype.kind == "f":
+            return _torch_sign(a)
         if a.dtype == np.bool_:
             return a.copy()
-        return _torch_sign(a) if a.dtype.kind == "f" else np.sign(a)
+        _unsupported_complex(a, "", _SIGN_COMPLEX)
+        return np.sign(a)
 
     @staticmethod
     def backward(ctx, g):
@@ -56,8 +63,11 @@ class Sign(Function):
 class Floor(Function):
     @staticmethod
     def forward(ctx, a):
+        if a.dtype.kind == "f":
+            return np.floor(a)
         _unsupported_bool(a, "floor_vml_cpu")
-        return np.floor(a) if a.dtype.kind == "f" else a.copy()
+        _unsupported_complex(a, "", "floor is not supported for complex inputs")
+        return a.copy()
 
     @staticmethod
     def backward(ctx, g):
@@ -71,6 +81,7 @@ class Round(Function):  # half to even, like torch (and NumPy)
     def forward(ctx, a, decimals=0):
         _unsupported_bool(a, "round_vml_cpu")
         if a.dtype.kind != "f":
+            _unsupported_complex(a, "round_vml_cpu")
             return a.copy()
         return np.rint(a) if decimals == 0 else np.round(a, decimals)
 
@@ -82,6 +93,10 @@ class Round(Function):  # half to even, like torch (and NumPy)
 
 
 def abs(input):
+    if input._data.dtype.kind == "c":  # not holomorphic: its own rule, beside the other complex ops
+        from reference.ops.complex_ops import complex_abs
+
+        return complex_abs(input)
     return apply(Abs, "AbsBackward0", (input,))
 
 
@@ -107,6 +122,7 @@ def round(input, *, decimals=0):
 class ClampScalar(Function):  # Python-number bounds: ClampBackward1 (ClampMin/MaxBackward0)
     @staticmethod
     def forward(ctx, a, min=None, max=None):
+        _unsupported_complex(a, "", _CLAMP_COMPLEX)
         ctx.min, ctx.max = min, max
         ctx.save_for_backward(a)
         r = a if min is None else np.maximum(min, a)
@@ -135,6 +151,7 @@ class ClampTensor(Function):  # tensor bounds (either may be None): ClampBackwar
 
     @staticmethod
     def forward(ctx, a, lo, hi):
+        _unsupported_complex(a, "", _CLAMP_COMPLEX)
         ctx.bounds = (lo is not None, hi is not None)
         ctx.save_for_backward(a, *(v for v in (lo, hi) if v is not None))  # saved values are never None
         r = a if lo is None else np.maximum(lo, a)
@@ -178,6 +195,7 @@ class _ClampOneTensor(Function):
 
     @classmethod
     def forward(cls, ctx, a, bound):
+        _unsupported_complex(a, "", _CLAMP_COMPLEX)
         ctx.save_for_backward(a, bound)
         return cls.pick(bound, a)
 
@@ -253,6 +271,8 @@ class _Extremum(Function):
 
     @classmethod
     def forward(cls, ctx, a, b):
+        if a.dtype.kind == "c":
+            raise RuntimeError(f"{cls.__name__.lower()} not implemented for complex tensors.")
         ctx.save_for_backward(a, b)
         return cls.pick(a, b)
 

@@ -12,22 +12,36 @@ import numpy as np
 
 from reference.autograd import arrayops as xp
 from reference.autograd.function import COMMON, FLOAT, Function, apply
-from reference.ops.pointwise._common import _is_tensor, _scalars_promoted, _unsupported_bool, _zeros, operand
+from reference.dtypes import scalar_type_name
+from reference.ops.pointwise._common import (
+    _is_tensor,
+    _scalars_promoted,
+    _unsupported_bool,
+    _unsupported_complex,
+    _zeros,
+    operand,
+)
 from reference.ops.pointwise.piecewise import Floor
 
 
 class Trunc(Floor):  # floor's zero gradient and tangent
     @staticmethod
     def forward(ctx, a):
+        if a.dtype.kind == "f":
+            return np.trunc(a)
         _unsupported_bool(a, "trunc_vml_cpu")
-        return np.trunc(a) if a.dtype.kind == "f" else a.copy()
+        _unsupported_complex(a, "", "trunc is not supported for complex inputs")
+        return a.copy()
 
 
 class Ceil(Trunc):
     @staticmethod
     def forward(ctx, a):
+        if a.dtype.kind == "f":
+            return np.ceil(a)
         _unsupported_bool(a, "ceil_vml_cpu")
-        return np.ceil(a) if a.dtype.kind == "f" else a.copy()
+        _unsupported_complex(a, "", "ceil is not supported for complex inputs")
+        return a.copy()
 
 
 class Frac(Function):
@@ -45,7 +59,7 @@ class Frac(Function):
 
 
 def _integer_name(a: np.ndarray) -> str:
-    return {"b": "Bool", "i": "Long" if a.dtype.itemsize == 8 else "Int"}.get(a.dtype.kind, str(a.dtype))
+    return {"b": "Bool", "i": "Long" if a.dtype.itemsize == 8 else "Int"}.get(a.dtype.kind, scalar_type_name(a.dtype))
 
 
 def _torch_remainder(a, b):
@@ -70,6 +84,7 @@ class _Modulo(Function):
 
     @classmethod
     def forward(cls, ctx, a, b=None, divisor=None):
+        _unsupported_complex(a, f"{cls.__name__.lower()}_cpu")
         ctx.scalar = b is None
         if ctx.scalar:
             return cls.pick(a, np.asarray(divisor, dtype=a.dtype) if a.dtype.kind == "f" else divisor)
@@ -123,6 +138,7 @@ class Copysign(Function):
 
     @staticmethod
     def forward(ctx, a, b=None, sign=None):
+        _unsupported_complex(a, "copysign_cpu")
         ctx.scalar = b is None
         r = np.copysign(a, b if b is not None else np.asarray(sign, dtype=a.dtype))
         ctx.save_for_backward(a, r)

@@ -17,7 +17,7 @@ import numpy as np
 from reference.autograd import arrayops as xp
 from reference.autograd.function import FLOAT, Function, apply
 from reference.ops.pointwise import special_kernels as kernels
-from reference.ops.pointwise._common import Elementwise, _torch_sign
+from reference.ops.pointwise._common import RealElementwise, _torch_sign
 from reference.ops.pointwise.activation import erf
 
 SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2
@@ -39,12 +39,14 @@ def _sign(a: Any) -> Any:
 # -- lgamma, digamma, polygamma --------------------------------------------------------------
 
 
-class Lgamma(Elementwise):
+class Lgamma(RealElementwise):
+    kernel = "lgamma_vml_cpu"
     f = staticmethod(kernels.lgamma_array)
     rule = staticmethod(lambda g, a: g * _either(kernels.digamma_array, digamma)(a))
 
 
-class Digamma(Elementwise):
+class Digamma(RealElementwise):
+    kernel = "digamma"
     f = staticmethod(kernels.digamma_array)
     rule = staticmethod(lambda g, a: g * _either(lambda v: kernels.polygamma_array(1, v), lambda t: polygamma(1, t))(a))
 
@@ -124,14 +126,16 @@ def _mvlgamma_method(self, p):
 # -- erfc, erfcx, erfinv, ndtr, ndtri, log_ndtr ----------------------------------------------
 
 
-class Erfc(Elementwise):
+class Erfc(RealElementwise):
+    kernel = "erfc_vml_cpu"
     f = staticmethod(kernels.erfc_array)
     rule = staticmethod(lambda g, a: g * (xp.exp(-(a * a)) * -TWO_OVER_SQRT_PI))
 
 
-class Erfinv(Elementwise):
+class Erfinv(RealElementwise):
     """The gradient sqrt(pi)/2 exp(erfinv(y)^2), from the result: inf at +-1, as torch's."""
 
+    kernel = "erfinv_vml_cpu"
     f = staticmethod(kernels.erfinv_array)
     saves = "result"
     rule = staticmethod(lambda g, r: g * (xp.exp(r * r) * SQRT_PI_OVER_2))
@@ -161,7 +165,8 @@ class Erfcx(_WithResult):  # d/dx exp(x^2) erfc(x) = 2 x erfcx(x) - 2 / sqrt(pi)
     rule = staticmethod(lambda g, a, r: g * (a * r * 2 - TWO_OVER_SQRT_PI))
 
 
-class Ndtri(Elementwise):  # 1 / phi(ndtri(p)) = sqrt(2 pi) exp(ndtri(p)^2 / 2)
+class Ndtri(RealElementwise):  # 1 / phi(ndtri(p)) = sqrt(2 pi) exp(ndtri(p)^2 / 2)
+    kernel = "ndtri_cpu"
     f = staticmethod(kernels.ndtri_array)
     saves = "result"
     rule = staticmethod(lambda g, r: g * (xp.exp(r * r * 0.5) * SQRT_2PI))
@@ -240,7 +245,8 @@ def _i0e(a):
     return i0e(a) if xp.is_tensor(a) else kernels.bessel_array(0, a, True)
 
 
-class I0(Elementwise):
+class I0(RealElementwise):
+    kernel = "i0_vml_cpu"
     f = staticmethod(lambda a: kernels.bessel_array(0, a, False))
     rule = staticmethod(lambda g, a: g * (i1(a) if xp.is_tensor(a) else kernels.bessel_array(1, a, False)))
 

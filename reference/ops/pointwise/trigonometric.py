@@ -11,6 +11,7 @@ from reference.autograd.function import FLOAT, Function, apply, sum_tangents
 from reference.ops.pointwise._common import (
     Elementwise,
     _tensor_other,
+    _unsupported_complex,
 )
 
 # -- trigonometric and hyperbolic ------------------------------------------------------------
@@ -83,6 +84,8 @@ class _Scale(Function):
 
     @classmethod
     def forward(cls, ctx, a):
+        if a.dtype.kind == "c":
+            raise RuntimeError(f"{cls.__name__.lower()} is not supported for complex tensors.")
         return a * np.asarray(cls.factor, dtype=a.dtype)
 
     @classmethod
@@ -112,14 +115,21 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, g):
         (r,) = ctx.saved_tensors
-        if type(g) is np.ndarray and type(r) is np.ndarray and r.ndim:  # g (1 - r r) on one temporary
-            d = np.multiply(r, r)
-            np.subtract(1, d, out=d)
-            d *= g
-            return d
-        return g * (1 - r * r)
+        return _tanh_rule(g, xp.conj(r))  # complex: g conj(1 - r^2)
 
-    jvp = backward
+    @staticmethod
+    def jvp(ctx, t):
+        (r,) = ctx.saved_tensors
+        return _tanh_rule(t, r)
+
+
+def _tanh_rule(g, r):
+    if type(g) is np.ndarray and type(r) is np.ndarray and r.ndim:  # g (1 - r r) on one temporary
+        d = np.multiply(r, r)
+        np.subtract(1, d, out=d)
+        d *= g
+        return d
+    return g * (1 - r * r)
 
 
 def sin(input):
@@ -163,6 +173,7 @@ class Atan2(Function):  # atan2(input=y, other=x)
 
     @staticmethod
     def forward(ctx, a, b):
+        _unsupported_complex(a, "atan2_cpu")
         ctx.save_for_backward(a, b)
         return np.arctan2(a, b)
 

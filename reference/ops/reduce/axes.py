@@ -56,6 +56,18 @@ def require_float(message_prefix: str, arr: np.ndarray) -> None:
         raise RuntimeError(f"{message_prefix}{torch_type_name(arr.dtype)}")
 
 
+def refuse_complex(input: Any, kernel: str) -> None:
+    """torch has no order on complex numbers: its CPU kernels refuse complex input. ``kernel``
+    is torch's kernel name ("max_values_cpu": NotImplementedError, a RuntimeError) or a
+    whole message (RuntimeError)."""
+    dtype = input._data.dtype
+    if dtype.kind != "c":
+        return
+    if " " in kernel:
+        raise RuntimeError(kernel)
+    raise NotImplementedError(f"\"{kernel}\" not implemented for '{torch_type_name(dtype)}'")
+
+
 def missing_dim(fn_name: str) -> TypeError:
     return TypeError(f'{fn_name}() missing 1 required positional arguments: "dim"')
 
@@ -66,7 +78,7 @@ def autograd_dtype_check(input: Any, np_dtype: Any) -> None:
         return
     from reference.grad_mode import is_grad_enabled
 
-    if np.dtype(np_dtype).kind != "f" and input.requires_grad and is_grad_enabled():
+    if np.dtype(np_dtype).kind not in "fc" and input.requires_grad and is_grad_enabled():
         raise RuntimeError(f"Autograd not support dtype: {torch_type_name(np_dtype)}")
 
 

@@ -84,12 +84,12 @@ class Mean(Function):
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     np_dtype = None if dtype is None else dtype.np
-    if np_dtype is not None and np.dtype(np_dtype).kind != "f":
+    if np_dtype is not None and np.dtype(np_dtype).kind not in "fc":
         raise RuntimeError(
             "mean(): could not infer output dtype. Optional dtype must be either a floating point or complex "
             f"dtype. Got: {torch_type_name(np_dtype)}"
         )
-    if input._data.dtype.kind != "f" and np_dtype is None:
+    if input._data.dtype.kind not in "fc" and np_dtype is None:
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
             f"complex dtype. Got: {torch_type_name(input._data.dtype)}"
@@ -123,7 +123,8 @@ class Prod(Function):
         a, out = ctx.saved_tensors
         if not ctx.axes:  # a 0-d input: the identity
             return g
-        return g.reshape(ctx.kept) * _others_product(cast(a, ctx.dtype), out.reshape(ctx.kept), ctx.axes)
+        others = _others_product(cast(a, ctx.dtype), out.reshape(ctx.kept), ctx.axes)
+        return g.reshape(ctx.kept) * xp.conj(others)
 
     @staticmethod
     def jvp(ctx, t):

@@ -14,7 +14,7 @@ import numpy as np
 from reference.autograd import arrayops as xp
 from reference.autograd.function import Function, apply
 from reference.ops.operands import normalize_dim
-from reference.ops.reduce.axes import as_constant, axes_of, one_axis
+from reference.ops.reduce.axes import as_constant, axes_of, one_axis, refuse_complex
 
 # -- (values, indices) results -------------------------------------------------------------
 
@@ -148,6 +148,7 @@ def _max_signatures(name: str, got: str) -> TypeError:
 def _extreme(input, dim, keepdim, name: str, full_reducer, arg, binary: str):
     from reference.tensor import Tensor
 
+    refuse_complex(input, f"{name}_all" if dim is None else f"{name}_values_cpu")
     if dim is None:
         return _full_extreme(input, name, full_reducer)
     if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
@@ -202,6 +203,7 @@ class Amax(Function):
 def _amax_axes(input, dim: Any, name: str) -> tuple[int, ...]:
     """The reduced axes, after torch's checks: dims in range, none of size 0 (no identity),
     none repeated; reducing everything of an empty tensor needs an explicit dim."""
+    refuse_complex(input, f"{name}_cpu" if name == "aminmax" else f"{name[1:]}_values_cpu")
     shape = input._data.shape
     if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
         dims = (int(dim),)

@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 
+from reference import dtypes
 from reference.autograd import arrayops as xp
 from reference.autograd.function import Function, apply
 from reference.ops.reduce.axes import QUIET, as_constant, axes_of, kept_shape
@@ -35,8 +36,10 @@ class Var(Function):
         count = math.prod(a.shape[i] for i in axes)
         with np.errstate(**QUIET):
             deviation = a - _mean(a, axes, count)
+            if a.dtype.kind == "c":  # |z - mean|^2: the variance of complex input is real
+                deviation = np.abs(deviation)
             squares = (deviation * deviation).sum(axis=axes, keepdims=keepdim, dtype=np.float64)
-            out = (squares / max(0, count - correction)).astype(a.dtype, copy=False)
+            out = (squares / max(0, count - correction)).astype(deviation.dtype, copy=False)
             if std:
                 out = np.sqrt(out)
         ctx.save_for_backward(a, out)
@@ -53,7 +56,7 @@ class Var(Function):
     @staticmethod
     def jvp(ctx, t):
         a, out = ctx.saved_tensors
-        tangent = (t * _var_factor(ctx, a)).sum(axis=ctx.axes, keepdims=ctx.keepdim)
+        tangent = real_part(t * xp.conj(_var_factor(ctx, a))).sum(axis=ctx.axes, keepdims=ctx.keepdim)
         return _std_scale(tangent, out) if ctx.std else tangent
 
 
@@ -78,8 +81,15 @@ def _mean(a, axes, count: int):
     as torch's CPU reductions accumulate float32 in double: equal elements then deviate by
     exactly 0 from their mean (a float32 sum of 36 equal values does not divide back)."""
     if isinstance(a, np.ndarray):
-        return (a.sum(axis=axes, keepdims=True, dtype=np.float64) / count).astype(a.dtype, copy=False)
-    return (a.double().sum(axis=axes, keepdims=True) / count).to(a.dtype)  # a Tensor under create_graph
+        wide = np.complex128 if a.dtype.kind == "c" else np.float64
+        return (a.sum(axis=axes, keepdims=True, dtype=wide) / count).astype(a.dtype, copy=False)
+    wide = a.to(dtypes.complex128) if a.is_complex() else a.double()  # a Tensor under create_graph
+    return (wide.sum(axis=axes, keepdims=True) / count).to(a.dtype)
+
+
+def real_part(x: np.ndarray) -> np.ndarray:
+    """A tangent of a real output from a complex product (a no-op on real arrays)."""
+    return x.real if x.dtype.kind == "c" else x
 
 
 def _std_scale(g, std):
@@ -106,7 +116,7 @@ def _moment(input, dim, unbiased, keepdim, correction, std: bool):
     name = "std" if std else "var"
     dim, correction = _correction(dim, unbiased, correction, name)
     data = input._data
-    if data.dtype.kind != "f":
+    if data.dtype.kind not in "fc":
         raise RuntimeError("std and var only support floating point and complex dtypes")
     axes = axes_of(dim, data.ndim)
     grad_count = None if dim is None or data.ndim == 0 else _given_count(data.shape, dim)

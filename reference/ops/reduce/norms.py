@@ -16,7 +16,8 @@ import numpy as np
 from reference.autograd import arrayops as xp
 from reference.autograd.function import Function, apply
 from reference.ops.operands import normalize_dim
-from reference.ops.reduce.axes import QUIET, as_constant, axes_of, cast, kept_shape, torch_type_name
+from reference.ops.reduce.axes import QUIET, as_constant, axes_of, cast, is_tensor, kept_shape, torch_type_name
+from reference.ops.reduce.moments import real_part
 
 INF = math.inf
 
@@ -48,10 +49,14 @@ class VectorNorm(Function):
             return np.zeros_like(out)
         r = out.reshape(ctx.kept)
         derivative = _norm_backward(cast(a, ctx.dtype), r, np.ones_like(r), ctx.ord, ctx.axes)
-        return (t * derivative).sum(axis=ctx.axes, keepdims=ctx.keepdim)
+        return real_part(t * xp.conj(derivative)).sum(axis=ctx.axes, keepdims=ctx.keepdim)
 
 
 def _norm(x: np.ndarray, ord: float, axes: tuple, keepdim: bool) -> np.ndarray:
+    if x.dtype.kind == "c":  # the norm of complex input is the norm of its moduli (real)
+        if ord == 0:
+            return (x != 0).sum(axis=axes, keepdims=keepdim).astype(x.real.dtype)
+        x = np.abs(x)
     if ord == 2:
         return np.sqrt((x * x).sum(axis=axes, keepdims=keepdim))
     magnitude = np.abs(x)
@@ -71,7 +76,13 @@ def _norm_backward(x, r, g, ord: float, axes: tuple):
     expressions of x, r and g under create_graph, with masks and signs as constants. The
     formulas are torch's, so second derivatives at the edges are torch's too."""
     xd, rd = xp.data(x), xp.data(r)
-    sign = as_constant(np.sign(xd), xd)
+    sign = as_constant(np.sign(xd), xd)  # x / |x| for complex x (NumPy's sign is torch's sgn)
+    if xd.dtype.kind == "c" and ord not in (1, 2) and abs(ord) != INF:
+        # x |x|^(p-2): sign(x) is not locally constant off the real line, so keep x itself
+        with np.errstate(**QUIET):  # under create_graph |x|^(p-2) is differentiated too
+            scale = _modulus(x) ** (ord - 2) if is_tensor(x) else np.abs(xd) ** (ord - 2)
+            powered = xp.where(xd == 0, 0.0, x * scale)
+        return powered * xp.where(rd == 0, 0.0, g / r ** (ord - 1))
     if ord == 1:
         return g * sign
     if abs(ord) == INF:  # ties of the extreme |x| share evenly
@@ -85,6 +96,11 @@ def _norm_backward(x, r, g, ord: float, axes: tuple):
         return g * xp.where(rd == 0, 0.0, x / r)
     scale = xp.where(rd == 0, 0.0, g / r ** (ord - 1))  # 0 at the zero vector
     return (x * sign) ** (ord - 1) * sign * scale
+
+
+def _modulus(x):
+    """|x| of a complex Tensor, as sqrt(x conj(x)) from recorded ops (twice differentiable)."""
+    return (x * x.conj()).real.sqrt()
 
 
 def _ord_text(ord: float) -> str:
@@ -116,14 +132,14 @@ def _check_empty(data: np.ndarray, ord: float, dim) -> None:
 def _norm_dtype(data: np.ndarray, dtype) -> np.dtype | None:
     """The dtype to compute in, after torch's checks on the input and ``dtype``."""
     if dtype is None:
-        if data.dtype.kind != "f":
+        if data.dtype.kind not in "fc":
             raise RuntimeError(
                 "linalg.vector_norm: Expected a floating point or complex tensor as input. "
                 f"Got {torch_type_name(data.dtype)}"
             )
         return None
     target = np.dtype(dtype.np)
-    if target.kind != "f":
+    if target.kind not in "fc":
         raise RuntimeError(
             f"linalg.vector_norm: dtype should be floating point or complex, but got {torch_type_name(target)}"
         )

@@ -15,7 +15,7 @@ from reference.autograd.function import Function, apply
 from reference.ops.indexing_dim import Gather, ScatterAdd, Scratch
 from reference.ops.operands import normalize_dim
 from reference.ops.reduce import selection
-from reference.ops.reduce.axes import int_dim
+from reference.ops.reduce.axes import int_dim, refuse_complex
 from reference.ops.reduce.extrema import Extreme, _return_type
 
 return_types = {name: _return_type(name) for name in ("sort", "topk", "kthvalue", "median", "cummax", "cummin")}
@@ -52,8 +52,16 @@ class ValuesAt(Function):
         return (values, None) if ctx.with_indices else values
 
 
+_SORT_REFUSAL = " Sort does not support complex dtypes on CPU"
+_COMPLEX_REFUSALS = {
+    "sort": _SORT_REFUSAL, "topk": " topk does not support complex dtypes on CPU", "kthvalue": "kthvalue_cpu",
+    "median": "median_cpu", "cummax": "cummax_cpu", "cummin": "cummin_cpu",
+}  # fmt: skip
+
+
 def _axis(input, dim, name: str) -> int:
     """The axis of ``dim`` in the input seen with at least one dim (a 0-d tensor as one element)."""
+    refuse_complex(input, _COMPLEX_REFUSALS[name])
     return normalize_dim(int_dim(name, dim), input._data.ndim)
 
 
@@ -88,6 +96,7 @@ def sort(input, dim=-1, descending=False, stable=_UNSET):
 
 def msort(input):
     """Sorted along dim 0: ``sort(input, 0).values`` (SortBackward0)."""
+    refuse_complex(input, _SORT_REFUSAL)
     data = input._data.reshape(input._data.shape or (1,))
     index = selection.along(lambda row: selection.sort_order(row, False), data, 0, data.shape[0])
     return apply(ValuesAt, "SortBackward0", (input,), axis=0, index=index, out_shape=input._data.shape,
@@ -136,6 +145,7 @@ def median(input, dim=None, keepdim=False):
     """``median()``: the lower median of all elements, its gradient split evenly among the
     elements equal to it (MedianBackward0); ``median(dim)``: ``(values, indices)``
     (MedianBackward1), the index in a stable order, or the first NaN."""
+    refuse_complex(input, "median_cpu")
     if dim is None:
         if input._data.size == 0:
             return apply(Extreme, "MedianBackward0", (input,), reducer=lambda a: np.asarray(np.nan, a.dtype))
@@ -191,6 +201,8 @@ def cummin(input, dim):
 
 def _arg(input, dim, keepdim, name: str, fn):
     from reference.tensor import Tensor
+
+    refuse_complex(input, f"{name}(): does not support complex input")
 
     data = input._data
     if dim is None:

@@ -94,11 +94,11 @@ class Cumprod(Function):
         if ctx.axis is None:
             return g
         x = cast(a, ctx.dtype)
-        if not (xp.data(x) == 0).any():
-            return running_sum(g * out, ctx.axis, reverse=True) / x
+        if not (xp.data(x) == 0).any():  # conj of the holomorphic derivative: a no-op on reals
+            return running_sum(g * xp.conj(out), ctx.axis, reverse=True) / xp.conj(x)
         if is_tensor(x):
             return _cumprod_grad_by_mask(x, g, ctx.axis)
-        return _on_last_axis(_cumprod_grad_with_zeros, ctx.axis, x, out, g)
+        return _on_last_axis(_cumprod_grad_with_zeros, ctx.axis, xp.conj(x), xp.conj(out), g)
 
     @staticmethod
     def jvp(ctx, t):
@@ -160,7 +160,7 @@ def _cumprod_grad_by_mask(x, g, axis: int):
     rows = x.reshape((*shape[:axis], 1, n, *shape[axis + 1 :]))
     eye = np.eye(n, dtype=bool).reshape((n, n, *trailing))
     later = np.triu(np.ones((n, n), dtype=xp.data(x).dtype)).reshape((n, n, *trailing))  # i >= k
-    products = cumprod(xp.where(eye, 1.0, rows), axis + 1)
+    products = xp.conj(cumprod(xp.where(eye, 1.0, rows), axis + 1))
     return (products * g.reshape((*shape[:axis], 1, n, *shape[axis + 1 :])) * later).sum(axis=axis + 1)
 
 
