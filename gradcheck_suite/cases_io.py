@@ -113,6 +113,10 @@ def decode_case(data: dict) -> Case:
     arrays = numeric_dtype(dtype) if isinstance(dtype, str) else dtype
     if dtype not in op.dtypes or any(x.dtype != np.dtype(arrays) for x in inputs if isinstance(x, np.ndarray)):
         problems.append(f"dtype {dtype!r} (inputs must be in one of {', '.join(op.dtypes)})")
+    else:
+        pairs = [inputs[i] for i in as_checked(op, dtype).complex_inputs if i < len(inputs)]
+        if any(not isinstance(x, np.ndarray) or x.ndim == 0 or x.shape[-1] != 2 for x in pairs):
+            problems.append(f"dtype {dtype!r}: complex inputs are stored as view_as_real pairs (a last dimension of 2)")
     if not 0 <= seed < 2**32:
         problems.append(f"cotangent seed {seed} is outside [0, 2**32)")
     if problems:

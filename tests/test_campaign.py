@@ -33,7 +33,8 @@ def _failing_lines(path: Path) -> int:
 def test_campaign_finds_a_planted_bug_survives_ctrl_c_resumes_and_replays(tmp_path):
     env = _env(tmp_path / "cache")
     folder = tmp_path / "out" / "camp"
-    args = ["--ops", "mul,add", "--engine", "campaign_engines:SlowWrongMulGradient", "--workers", "2",
+    args = ["--ops", "mul,add", "--dtypes", "float32,float64", "--engine", "campaign_engines:SlowWrongMulGradient",
+            "--workers", "2",
             "--examples", "60", "--chunk", "10", "--checks", "forward,vjp-torch,vjp-fd",
             "--out", str(tmp_path / "out"), "--name", "camp"]  # fmt: skip
     proc = _fuzz(*args, env=env)

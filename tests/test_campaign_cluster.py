@@ -50,7 +50,8 @@ def _rows(folder: Path) -> set[tuple]:
 def test_a_cluster_campaign_writes_the_same_records_as_the_pool(tmp_path, cluster):
     address, _ = cluster
     env = _env(tmp_path / "cache")
-    args = ["--ops", "mul,add", *PLANTED, "--examples", "20", "--chunk", "10", "--keep-passing", "--no-retry",
+    args = ["--ops", "mul,add", "--dtypes", "float32,float64", *PLANTED,
+            "--examples", "20", "--chunk", "10", "--keep-passing", "--no-retry",
             "--out", str(tmp_path)]  # fmt: skip
     pool = _fuzz(*args, "--workers", "2", "--name", "pool", env=env)
     pool_out, _ = pool.communicate(timeout=180)
@@ -97,7 +98,8 @@ def test_a_killed_dask_worker_loses_no_case_and_an_interrupted_campaign_resumes(
     address, client = cluster
     env = _env(tmp_path / "cache")
     folder = tmp_path / "camp"
-    args = ["--ops", "mul,add", "--engine", "campaign_engines:SlowWrongMulGradient", "--checks", "forward,vjp-fd",
+    args = ["--ops", "mul,add", "--dtypes", "float32,float64", "--engine", "campaign_engines:SlowWrongMulGradient",
+            "--checks", "forward,vjp-fd",
             "--examples", "45", "--chunk", "15", "--keep-passing", "--scheduler", address,
             "--out", str(tmp_path), "--name", "camp"]  # fmt: skip
     total = 2 * 2 * 3  # op x dtype x chunks

@@ -26,14 +26,17 @@ def _same(a, b) -> bool:
 
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
 def test_every_ops_cases_round_trip_exactly(name):
-    @settings(max_examples=4, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck))
-    @given(case=cases(CATALOGUE[name], "float32"))
-    def check(case):
-        back = decode_case(json.loads(case_json(case)))
-        assert _same(case.inputs, back.inputs) and _same(case.kwargs, back.kwargs)
-        assert back.cotangent_seed == case.cotangent_seed and replay_id(back) == replay_id(case)
+    for dtype in dict.fromkeys((CATALOGUE[name].dtypes[0], CATALOGUE[name].dtypes[-1])):  # a complex one if listed
 
-    check()
+        @settings(max_examples=4, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+        @given(case=cases(CATALOGUE[name], dtype))
+        def check(case):
+            back = decode_case(json.loads(case_json(case)))
+            assert _same(case.inputs, back.inputs) and _same(case.kwargs, back.kwargs)
+            assert back.cotangent_seed == case.cotangent_seed and replay_id(back) == replay_id(case)
+            assert back.op.complex_inputs == case.op.complex_inputs
+
+        check()
 
 
 def _add(**changes) -> dict:
@@ -49,7 +52,11 @@ def _add(**changes) -> dict:
         (_add(inputs=_add()["inputs"][:1]), "takes 2 input arrays"),
         (_add(kwargs=[1, 2]), "kwargs is a list"),
         (_add(cotangent_seed=-5), "cotangent seed -5"),
-        (_add(dtype="complex128"), "dtype 'complex128'"),
+        (_add(dtype="int64"), "dtype 'int64'"),
+        (
+            encode_case(Case(CATALOGUE["add"], "float64", (np.ones(3), np.ones(3)))) | {"dtype": "complex128"},
+            "complex inputs are stored as view_as_real pairs",
+        ),
         (_add(format=99), "format 99"),
         ({k: v for k, v in _add().items() if k != "inputs"}, "malformed: KeyError"),
     ],

@@ -27,6 +27,7 @@ from gradcheck_suite.catalogue import CATALOGUE, FAMILIES
 from gradcheck_suite.checking.case import CaseChecker
 from gradcheck_suite.records import CASE_CHECKS, FAILING, replay_command
 from gradcheck_suite.report import read_csv, read_meta
+from reference.autograd import arrayops as xp
 from reference.ops.pointwise import Mul
 
 CHECKS_PER_CASE = len(CASE_CHECKS)  # ops with forward-mode and second-order checks (all used below)
@@ -65,12 +66,12 @@ def test_passing_run_exits_0_and_writes_the_three_reports(tmp_path, capsys):
     assert run_cli(tmp_path, "--ops", "add,neg", "--examples", "3", "--seed", "7") == cli.EXIT_OK == 0
     frame, meta, html = results(tmp_path)
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["meta.json", "report.html", "results.csv"]
-    assert len(frame) == 2 * 2 * 3 * CHECKS_PER_CASE  # ops x dtypes x examples x checks
+    assert len(frame) == 2 * 4 * 3 * CHECKS_PER_CASE  # ops x dtypes (real and complex) x examples x checks
     assert set(frame["verdict"]) == {"pass"}
     assert set(frame["op"]) == {"add", "neg"} and set(frame["check"]) == set(CASE_CHECKS)
     assert set(frame["seed"]) == {7}
     assert meta["ops"] == ["add", "neg"] and meta["examples"] == 3 and meta["seed"] == 7
-    assert meta["dtypes"] == ["float32", "float64"]
+    assert meta["dtypes"] == ["float32", "float64", "complex64", "complex128"]
     assert meta["interrupted"] is False and meta["engine"] == "reference"
     assert 'data-status="pass"' in html
     out = capsys.readouterr().out
@@ -102,9 +103,9 @@ def test_the_semantics_stream_adds_one_run_level_row(tmp_path):
 
 
 def _mul_backward_with_wrong_sign(ctx, g):
-    """Mul's gradient with the sign of the second input's gradient flipped."""
+    """Mul's gradient with the sign of the second input's gradient flipped (conjugates kept)."""
     a, b = ctx.saved_tensors
-    return g * b, (-(g * a) if ctx.needs_input_grad[1] else None)
+    return g * xp.conj(b), (-(g * xp.conj(a)) if ctx.needs_input_grad[1] else None)
 
 
 @pytest.fixture(scope="module")
@@ -127,10 +128,10 @@ def test_wrong_gradient_exits_1(failing_run):
 def test_wrong_gradient_gives_engine_bug_rows_for_mul_only(failing_run):
     _, _, frame, _, _ = failing_run
     mul, add = frame[frame["op"] == "mul"], frame[frame["op"] == "add"]
-    assert len(mul) == len(add) == 2 * 12 * CHECKS_PER_CASE
+    assert len(mul) == len(add) == 4 * 12 * CHECKS_PER_CASE
     bugs = mul[mul["verdict"] == "engine-bug"]
     assert set(bugs["check"]) == {"vjp-torch", "vjp-fd", "hvp-torch", "hvp-fd"}  # the VJP of a wrong VJP is wrong
-    assert set(bugs["dtype"]) == {"float32", "float64"}
+    assert set(bugs["dtype"]) == {"float32", "float64", "complex64", "complex128"}
     assert (bugs["score"] > 1).all()
     assert set(mul[mul["check"] == "forward"]["verdict"]) == {"pass"}  # only the gradient is wrong
     assert set(add["verdict"]) == {"pass"}

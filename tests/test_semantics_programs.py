@@ -31,7 +31,9 @@ def test_expression_renders_catalogue_lambdas_with_literals():
     assert sources.literal(np.array([1, 2], dtype=np.int64)) == "np.array([1, 2], dtype=np.int64)"
 
 
-@pytest.mark.parametrize("name", list(CATALOGUE))
+@pytest.mark.parametrize(
+    "name", [n for n, s in CATALOGUE.items() if "float64" in s.dtypes and not s.complex_output]
+)  # the ops programs use: real dtypes, real outputs
 def test_every_catalogue_op_renders_as_source_computing_what_fn_computes(name):
     """Program steps are source; rendered or called through the catalogue, an op must compute
     exactly what its fn computes."""

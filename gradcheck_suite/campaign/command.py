@@ -25,6 +25,7 @@ from gradcheck_suite.campaign.plan import Config, all_tasks, parse_duration, pla
 from gradcheck_suite.catalogue.complex_view import as_checked
 from gradcheck_suite.engines.protocol import can_check, unsupported_reason
 from gradcheck_suite.options import (
+    DTYPES,
     UsageError,
     add_output,
     add_selection,
@@ -35,7 +36,7 @@ from gradcheck_suite.options import (
 
 DEFAULT_TIME = "10m"
 DEFAULT_CASE_TIMEOUT = 120.0
-DEFAULTS = {"dtypes": ["float32", "float64"], "seed": 0, "chunk": 25}  # the parser's, for --resume's check
+DEFAULTS = {"dtypes": list(DTYPES), "seed": 0, "chunk": 25}  # the parser's, for --resume's check
 
 
 def _duration(text: str) -> float:

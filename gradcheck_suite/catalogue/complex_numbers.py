@@ -51,9 +51,10 @@ def _transform(name: str):
     return run
 
 
-def _fft_shapes(min_dims: int):
-    # no empty dims: torch's FFTs refuse a transform of length 0
-    return shapes(min_dims=min_dims, max_dims=3, min_side=1)
+def _fft_shapes(min_dims: int, min_side: int = 1):
+    # no empty dims: torch's FFTs refuse a transform of length 0 (irfft's default length is
+    # 2 (m - 1): m = 1 would be one)
+    return shapes(min_dims=min_dims, max_dims=3, min_side=min_side)
 
 
 OPS = [
@@ -188,7 +189,7 @@ OPS = [
         "fft.irfft",
         "fft",
         _transform("irfft"),
-        _fft_shapes(1),
+        _fft_shapes(1, min_side=2),
         (REAL,),
         kwargs=_fft_kwargs(False),
         dtypes=COMPLEX_DTYPES,

@@ -242,7 +242,7 @@ class CaseChecker:
         verdict = judge(
             w, est.one_sided, "vjp", est.one_sided_along if _coupled(case) else None, independent=self.independent,
             nearby=lambda idx, kinks: est.nearby(idx, kinks, near), declared=_declared(case, "vjp", w.flat),
-            tied=_tie_test(case, wide),
+            tied=_tie_test(case, wide), tie_group=lambda j: _tie_group(wide, j),
         )  # fmt: skip
         return self._derivative_records(case, ids, "vjp", w, verdict, built.method, lambda j: built.where(j, verdict))
 
@@ -334,6 +334,17 @@ def _tie_test(case: Case, wide: list[np.ndarray]):
     """Equal input elements make a kink only for an op that has kinks: for a smooth op (a conv
     with a constant input) coupling them would excuse a wrong derivative as not differentiable."""
     return (lambda: _tied(wide)) if case.op.kinks is not None else None
+
+
+def _tie_group(wide: list[np.ndarray], j: np.ndarray) -> np.ndarray:
+    """The flat input elements equal to one of the elements ``j`` (j included): a whole tie,
+    which the joint kink rule moves together. A subset of a tie need not move a middle order
+    statistic (median of three equal values) though its Clarke gradient is one element's."""
+    x = np.concatenate([a.ravel() for a in wide]) if wide else np.zeros(0)
+    values = x[j]
+    mask = np.isin(x, values[np.isfinite(values)])
+    mask[j] = True
+    return np.flatnonzero(mask)
 
 
 def _tied(wide: list[np.ndarray]) -> bool:

@@ -144,12 +144,13 @@ def judge(
     w: Witnesses, one_sided: Callable[[np.ndarray], OneSided], stage: str,
     along: Callable[[np.ndarray], OneSided] | None = None, *, independent: bool = True,
     nearby: Callable[[np.ndarray, np.ndarray], OneSided] | None = None, declared: Declared | None = None,
-    tied: Callable[[], bool] | None = None,
+    tied: Callable[[], bool] | None = None, tie_group: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Judgement:  # fmt: skip
     """The verdicts of the torch record and the reference record of one check; ``along(d)``
     gives the one-sided derivatives along a flat direction d, for the joint kink rule;
     ``nearby(candidates, kinks)`` the spread of the candidates' derivatives at points near
     the kinks (asked where a kink was found, or where ``tied()``: equal input elements);
+    ``tie_group(j)``: the elements tied with ``j``, which the joint kink rule moves together;
     ``independent`` False: engine and torch are one witness (verdicts.py)."""
     everywhere = np.ones(w.flat.size, bool)
     known = w.known
@@ -198,7 +199,10 @@ def judge(
         outside_t = (s_et[idx] > 1) if independent else (s_ef[idx] > 1)  # where torch's value is no evidence
         k_t = _kinks(w, sides, idx, kink[idx] & (s_et[idx] > 1), jump[idx])
         k_f = _kinks(w, sides, idx, kink[idx] & ((s_ef[idx] > 1) | jump[idx]), jump[idx])
-        joint = _joint(w, along, idx[kink[idx] & outside_t & ~jump[idx]], independent) if along else ""
+        joint_at = idx[kink[idx] & outside_t & ~jump[idx]]
+        if tie_group is not None and joint_at.size:
+            joint_at = tie_group(joint_at)
+        joint = _joint(w, along, joint_at, independent) if along else ""
         for k in (k_t, k_f) if joint else ():
             k.count, k.joint_outside, k.where = max(k.count, 1), True, joint
         if k_t:
@@ -281,10 +285,13 @@ def known_scores(values: np.ndarray, w: Witnesses) -> np.ndarray:
 
 def _joint(w: Witnesses, along: Callable[[np.ndarray], OneSided], j: np.ndarray, independent: bool = True) -> str:
     """The joint kink rule: moving all kink elements ``j`` (where engine and torch differ;
-    for one witness, where the reference rejects) together, <g, d> must lie between the
-    one-sided derivatives along d as well. Each tied element alone may take the whole gradient
-    of a tie; all of them at once may not (max of a tie moved together moves once). "" when it
-    holds or says nothing (torch outside too), else a description of where it fails."""
+    for one witness, where the reference rejects; with every element tied to them) together,
+    <g, d> must lie between the one-sided derivatives along d as well. Each tied element alone
+    may take the whole gradient of a tie; all of them at once may not (max of a tie moved
+    together moves once). Whole ties, not a subset: moving one of three equal elements leaves
+    their median in place, yet its gradient may be the median's (a Clarke gradient of a
+    non-convex kink). "" when it holds or says nothing (torch outside too), else a description
+    of where it fails."""
     if j.size < 2 or not np.all(np.isfinite(w.engine[j])):  # one element: the elementwise rule did this;
         return ""  # inf/nan: the elementwise rules judge torch's convention
     d = np.zeros(w.flat.size)

@@ -171,7 +171,7 @@ def _agree(code: TorchCode, got: list, expected: list, make: MakeRecord, check: 
     """Batched against one-at-a-time results, within the rounding budget of the case's dtype."""
     for label, g, e in zip(labels, got, expected):
         g64, e64 = g.detach().cpu().double().numpy(), e.detach().cpu().double().numpy()
-        cmp = compare(g64, e64, tolerances.budget(e64, code.dtype, n_terms=max(1, e64.size)))
+        cmp = compare(g64, e64, tolerances.budget(e64, code.numeric_dtype, n_terms=max(1, e64.size)))
         if not cmp.ok:
             return make(
                 check, ("engine-bug", f"{check}: the batched result differs from one call per vector"),

@@ -64,12 +64,23 @@ class TorchCode(Engine):
         for i, label in zip(self.positions, self.labels):
             _validate(self.args[i], label)
         self.devices = [self.args[i].device for i in self.positions]
-        self.dtype = "float32" if any(self.args[i].dtype == torch.float32 for i in self.positions) else "float64"
-        self.arrays = [self.args[i].detach().cpu().numpy().copy() for i in self.positions]
-        self._own = np.dtype(self.dtype)
+        # Complex inputs are checked as torch's gradcheck checks them: as functions of their real
+        # and imaginary parts (view_as_real pairs in, complex outputs as pairs out: complex_view.py)
+        self.pairs = {i for i in self.positions if self.args[i].is_complex()}
+        narrow = any(self.args[i].dtype in (torch.float32, torch.complex64) for i in self.positions)
+        self.numeric_dtype = "float32" if narrow else "float64"
+        self.dtype = ({"float32": "complex64", "float64": "complex128"}[self.numeric_dtype] if self.pairs
+                      else self.numeric_dtype)  # fmt: skip
+        self.arrays = [self._parts(self.args[i]).detach().cpu().numpy().copy() for i in self.positions]
+        self.labels = [f"{label} (real, imaginary pairs)" if i in self.pairs else label
+                       for i, label in zip(self.positions, self.labels)]  # fmt: skip
+        self._own = np.dtype(self.numeric_dtype)
         self._on_cpu = all(d.type == "cpu" for d in self.devices)
         self.outputs: list[Output] | None = None  # fixed by the first call
         self.graph: tuple | None = None  # (inputs, outputs) of the first forward at the inputs as given
+
+    def _parts(self, t: Any) -> Any:
+        return self.torch.view_as_real(t.resolve_conj()) if t.is_complex() else t
 
     # -- calling fn --------------------------------------------------------------------------
 
@@ -78,7 +89,7 @@ class TorchCode(Engine):
         constant tensors cast to ``cast`` (a torch dtype) when given (another precision)."""
         args = list(self.args)
         for i, t in zip(self.positions, tensors):
-            args[i] = t
+            args[i] = self.torch.view_as_complex(t) if i in self.pairs else t
         if cast is not None:
             args = [
                 a.to(cast) if i not in self.positions and isinstance(a, self.torch.Tensor) and a.is_floating_point()
@@ -87,6 +98,7 @@ class TorchCode(Engine):
             ]  # fmt: skip
         result = self.fn(*args)
         outs = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+        outs = tuple(self._parts(o) if isinstance(o, self.torch.Tensor) else o for o in outs)
         if self.outputs is None:
             self.outputs = _floating(self.torch, outs)
         if len(outs) != self.outputs[0].count:
@@ -193,8 +205,6 @@ def _floating(torch: Any, outs: tuple) -> list[Output]:
             "gradcheck: fn must return a floating-point tensor or a tuple with at least one, "
             f"got {', '.join(type(o).__name__ for o in outs) or 'nothing'}"
         )
-    if any(o.dtype.is_complex for o in found):
-        raise NotImplementedError("gradcheck: complex outputs are not supported yet (check real and imag parts)")
     return found
 
 
@@ -202,15 +212,10 @@ def _validate(t: Any, label: str) -> None:
     """What the checker cannot look at, said before any work: dtype, layout, non-finite values."""
     import torch
 
-    if t.is_complex():
-        raise NotImplementedError(
-            f"gradcheck: {label} is complex ({t.dtype}); complex inputs are not supported yet "
-            "(pass torch.view_as_real(x) and rebuild the complex tensor inside fn)"
-        )
-    if t.dtype not in (torch.float32, torch.float64):
+    if t.dtype not in (torch.float32, torch.float64, torch.complex64, torch.complex128):
         raise TypeError(
-            f"gradcheck: {label} has dtype {t.dtype}; differentiated inputs must be float32 or float64 "
-            "(finite differences run in float64; cast half precision to float32)"
+            f"gradcheck: {label} has dtype {t.dtype}; differentiated inputs must be float32, float64, complex64 "
+            "or complex128 (finite differences run in float64; cast half precision to float32)"
         )
     if t.layout != torch.strided:
         raise NotImplementedError(
