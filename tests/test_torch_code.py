@@ -252,7 +252,7 @@ def test_caller_errors_are_said_before_any_work():
     bad[1, 2] = float("nan")
     with pytest.raises(ValueError, match=r"input 0 has a non-finite value \(nan\) at \[1, 2\]"):
         gs.gradcheck(torch.sin, (bad.requires_grad_(),))
-    with pytest.raises(TypeError, match="float32 or float64"):
+    with pytest.raises(TypeError, match="float32, float64, complex64 or complex128"):
         gs.gradcheck(torch.sin, (x.detach().half().requires_grad_(),))
     with pytest.raises(ValueError, match="engine functions"):
         gs.gradcheck(torch.sin, (x,), torch_fn=torch.sin)

@@ -403,6 +403,6 @@ OPS = [
     ),
 ]  # fmt: skip
 
-# The engine's decompositions (svd, qr, cholesky, eigh, ...) are real-only so far, and its complex
-# norms are right to first order only (linalg.norm's second derivative fails).
+# The engine's decompositions (svd, qr, cholesky, eigh, ...) are real-only so far, and so are the
+# spectral norms linalg.norm reaches through svd (ord 2, -2, 'nuc').
 OPS = also_complex(OPS, ("linalg.vecdot", "linalg.multi_dot", "linalg.matrix_power"))

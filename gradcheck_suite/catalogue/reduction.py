@@ -256,5 +256,5 @@ OPS = [
 ]  # fmt: skip
 
 # torch has no complex order (max, sort, ...) nor complex softmax. Not yet right in the engine for
-# complex: var/std (nan where torch is finite), norm (second order), vector_norm_inf, logsumexp.
-OPS = also_complex(OPS, ("sum", "mean", "prod", "cumsum", "cumprod"))
+# complex: var/std (nan where torch is finite at one element with correction 1), logsumexp (shape).
+OPS = also_complex(OPS, ("sum", "mean", "prod", "norm", "vector_norm_inf", "cumsum", "cumprod"))

@@ -77,6 +77,7 @@ class TorchCode(Engine):
         self._own = np.dtype(self.numeric_dtype)
         self._on_cpu = all(d.type == "cpu" for d in self.devices)
         self.outputs: list[Output] | None = None  # fixed by the first call
+        self._complex_out: list[bool] = []  # per result of fn: complex (checked as real pairs)
         self.graph: tuple | None = None  # (inputs, outputs) of the first forward at the inputs as given
 
     def _parts(self, t: Any) -> Any:
@@ -98,11 +99,14 @@ class TorchCode(Engine):
             ]  # fmt: skip
         result = self.fn(*args)
         outs = tuple(result) if isinstance(result, (tuple, list)) else (result,)
-        outs = tuple(self._parts(o) if isinstance(o, self.torch.Tensor) else o for o in outs)
+        if self.outputs is None:  # the first call, at the inputs as given: which outputs are complex
+            self._complex_out = [isinstance(o, self.torch.Tensor) and o.is_complex() for o in outs]
+        elif len(outs) != self.outputs[0].count:
+            raise RuntimeError(f"fn returned {len(outs)} results, {self.outputs[0].count} on its first call")
+        # complex outputs as real pairs; a real output stays, even when the complex step makes it complex
+        outs = tuple(self._parts(o) if c else o for o, c in zip(outs, self._complex_out))
         if self.outputs is None:
             self.outputs = _floating(self.torch, outs)
-        if len(outs) != self.outputs[0].count:
-            raise RuntimeError(f"fn returned {len(outs)} results, {self.outputs[0].count} on its first call")
         return tuple(outs[o.index] for o in self.outputs)
 
     def tensors(self, arrays: Sequence[np.ndarray], requires_grad: bool, copy: bool = True) -> list:

@@ -83,12 +83,16 @@ def _norm_backward(x, r, g, ord: float, axes: tuple):
             scale = _modulus(x) ** (ord - 2) if is_tensor(x) else np.abs(xd) ** (ord - 2)
             powered = xp.where(xd == 0, 0.0, x * scale)
         return powered * xp.where(rd == 0, 0.0, g / r ** (ord - 1))
+    if xd.dtype.kind == "c" and is_tensor(x):  # x / |x| turns with x off the real line: record it
+        import reference
+
+        sign = reference.sgn(x)
     if ord == 1:
         return g * sign
     if abs(ord) == INF:  # ties of the extreme |x| share evenly
         hit = np.abs(xd) == rd
         with np.errstate(**QUIET):
-            return g * as_constant(sign * hit / hit.sum(axis=axes, keepdims=True), xd)
+            return g * (sign * as_constant(hit / hit.sum(axis=axes, keepdims=True), np.abs(xd)))
     if ord < 1:  # |x|^(p-1) is infinite at 0: torch takes 0 there; r^(1-p) vanishes at r = 0
         powered = xp.where(xd == 0, 0.0, (x * sign) ** (ord - 1))
         return powered * sign * (g * r ** (1 - ord))
