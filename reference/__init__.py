@@ -7,6 +7,7 @@ what torch prints. This module never imports torch.
 from reference import autograd, fft, linalg, nn, ops, special
 from reference.creation import (
     Generator,
+    eye,
     from_numpy,
     full,
     manual_seed,
@@ -44,7 +45,7 @@ cdouble = complex128
 
 __all__ = [
     "Generator", "Size", "Tensor", "autograd", "bool", "cdouble", "cfloat", "complex64", "complex128", "double",
-    "dtype", "enable_grad", "float",
+    "dtype", "enable_grad", "eye", "float",
     "float32", "float64", "from_numpy", "full", "get_default_dtype", "get_printoptions", "int64",
     "is_grad_enabled", "linalg", "long", "manual_seed", "nn", "no_grad", "ones", "ones_like", "printoptions", "randn",
     "fft", "special",

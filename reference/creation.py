@@ -138,6 +138,16 @@ def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, **kwargs: A
     return _filled(_size("ones", size, _size_kwarg("ones", kwargs)), 1.0, dtype, requires_grad)
 
 
+def eye(n: int, m: int | None = None, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """``torch.eye``: ones on the diagonal of an n x m matrix (m = n by default)."""
+    _check_flag("eye", requires_grad, none_ok=True)
+    for name, value in (("n", n), ("m", m)):
+        if value is not None and value < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {value}")
+    d = dtypes.resolve(dtype) if dtype is not None else dtypes.get_default_dtype()
+    return tensor(np.eye(n, n if m is None else m, dtype=d.np), requires_grad=bool(requires_grad))
+
+
 def _size_kwarg(name: str, kwargs: dict) -> Any:
     """``size=`` is a keyword torch accepts; anything else is not."""
     size = kwargs.pop("size", None)

@@ -22,7 +22,7 @@ from gradcheck_suite.engines import get_engine
 from gradcheck_suite.engines.protocol import can_check
 from gradcheck_suite.oracles.torch_oracle import torch_oracle
 from gradcheck_suite.strategies import cases
-from reference.ops import complex_ops
+from reference.ops import complex_ops, decompositions
 from reference.ops.pointwise import arithmetic
 
 
@@ -61,7 +61,8 @@ def test_a_complex_case_is_drawn_as_real_pairs():
 @pytest.mark.parametrize(
     "op,dtype",
     [("mul", "complex128"), ("conj", "complex64"), ("angle", "complex128"), ("polar", "float64"),
-     ("fft.fft", "complex64"), ("fft.rfft", "float32"), ("view_as_complex", "float64")],
+     ("fft.fft", "complex64"), ("fft.rfft", "float32"), ("view_as_complex", "float64"),
+     ("linalg.eigh", "complex128"), ("linalg.svd", "complex64")],
 )  # fmt: skip
 def test_the_reference_engine_passes(op, dtype, oracle):
     records = _stream(op, dtype, get_engine("reference"), oracle)
@@ -82,6 +83,26 @@ def test_a_dropped_conjugate_is_an_engine_bug(op, target, oracle, monkeypatch):
     verdicts = {(r.check, r.verdict) for r in records if r.failed}
     assert ("vjp-fd", "engine-bug") in verdicts and ("vjp-torch", "engine-bug") in verdicts, verdicts
     assert not any(r.failed for r in records if r.check.startswith("jvp")), "forward mode was left alone"
+
+
+def test_a_dropped_phase_term_in_svd_is_an_engine_bug(oracle, monkeypatch):
+    """svd's backward without the phase term i Im(diag(U^H gU) - diag(V^H gV)) / 2S (exact for
+    real matrices, wrong for complex ones): caught in complex, silent in real."""
+    real_backward = decompositions._svd_backward
+
+    def without_phase(u, s, vh, gu, gs, gvh):
+        if type(u) is not np.ndarray or u.dtype.kind != "c" or gu is None:  # first-order, complex only
+            return real_backward(u, s, vh, gu, gs, gvh)
+        uhgu = u.conj().swapaxes(-1, -2) @ gu
+        phase = 0.5j * np.diagonal(uhgu, axis1=-2, axis2=-1).imag / s  # torch's half, on the U side
+        return real_backward(u, s, vh, gu, gs, gvh) - (u * phase[..., None, :]) @ vh * 2
+
+    monkeypatch.setattr(decompositions, "_svd_backward", without_phase)
+    complex_records = _stream("linalg.svd", "complex128", get_engine("reference"), oracle)
+    verdicts = {(r.check, r.verdict) for r in complex_records if r.failed}
+    assert ("vjp-fd", "engine-bug") in verdicts and ("vjp-torch", "engine-bug") in verdicts, verdicts
+    real_records = _stream("linalg.svd", "float64", get_engine("reference"), oracle)
+    assert not any(r.failed for r in real_records)
 
 
 def test_an_engine_without_complex_support_is_unsupported(oracle):

@@ -149,7 +149,7 @@ def test_checks_selects_the_rows_and_skips_higher_order_work(tmp_path):
     assert cli.main(["run", "--ops", "tanh", "--checks", "vjp-fd,forward", "--examples", "3", "--programs", "0",
                      "--out", str(tmp_path), "--name", "c", "--quiet"]) == 0  # fmt: skip
     frame = pd.read_csv(tmp_path / "c" / "results.csv")
-    assert set(frame["check"]) == {"forward", "vjp-fd"} and len(frame) == 2 * 3 * 2
+    assert set(frame["check"]) == {"forward", "vjp-fd"} and len(frame) == 2 * 3 * 4  # 2 checks, 3 cases, 4 dtypes
 
 
 def test_failing_cases_of_a_run_are_stored_for_replay(tmp_path, monkeypatch):

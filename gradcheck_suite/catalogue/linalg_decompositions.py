@@ -3,26 +3,27 @@
 Inputs are drawn in [-1, 1] (``UNIT``) and made well conditioned inside ``fn`` by adding a
 constant, so the gradient reaches the drawn entries unchanged (n x n or m x n, n <= 4):
 
-- eigh/eigvalsh: ``(A + A^T)/2 + 3n diag(0, 1, ..., n-1)``. The symmetric part has 2-norm
+- eigh/eigvalsh: ``(A + A^H)/2 + 3n diag(0, 1, ..., n-1)``. The Hermitian part has 2-norm
   <= n, so by Weyl every eigenvalue gap is >= n >= 1.
 - svd/svdvals/qr/pinv/lstsq and the spectral norms: ``A + c diag(1, ..., k)`` (k = min(m, n),
   c = 3 max(m, n)). ||A||_2 <= max(m, n), so the singular values are >= 2 max(m, n) and
   their gaps >= max(m, n): full rank, distinct, and |R_kk| >= s_min for QR.
 - cholesky, cholesky_solve's factor, slogdet/logdet, solve_triangular and the negative
-  matrix powers: ``(A + A^T)/2 + 2n I`` / ``A + 2n I``: eigenvalues (or Gershgorin discs) in
+  matrix powers: ``(A + A^H)/2 + 2n I`` / ``A + 2n I``: eigenvalues (or Gershgorin discs) in
   [n, 3n].
 
 Repeated eigenvalues or singular values (where these derivatives do not exist, and torch's
 formulas give inf) are kept away from on purpose rather than aimed at: no strategy can land a
 perturbation exactly on a degenerate spectrum, so declaring them kinks would test nothing.
 
-Gauge: eigenvectors and singular vectors are unique only up to sign (LAPACK in torch and in
-NumPy may choose differently), so ``fn`` returns gauge-invariant functions that still send a
-gradient through the vectors: eigh gives ``(L, V diag(1..n) V^T)``, svd ``(S, U diag(1..k) Vh)``
-(a sign flip of a column pair cancels; the weights go by position, not by eigenvalue, so this is
+Gauge: eigenvectors and singular vectors are unique only up to sign (a phase in complex; LAPACK
+in torch and in NumPy may choose differently, and torch raises when a loss depends on it), so
+``fn`` returns gauge-invariant functions that still send a gradient through the vectors: eigh
+gives ``(L, V diag(1..n) V^H)``, svd ``(S, U diag(1..k) Vh)`` (a sign or phase of a column pair
+cancels; the weights go by position, not by eigenvalue, so this is
 no matrix function f(A) whose derivative could bypass the eigenvector formulas: the backward
 divides by the gaps); qr gives Q and R normalised so that diag(R) > 0 (the sign is a
-constant of the perturbation: |R_kk| >= s_min is far from 0).
+constant of the perturbation: |R_kk| >= s_min is far from 0; LAPACK's diag(R) is real in complex too).
 
 Matrix norms 1/-1/inf/-inf and the vector norms are checked on ``A + 3 S * r`` with r a
 ramp of distinct integers and S a fixed sign pattern, so no entry is 0 and row and column
@@ -59,12 +60,12 @@ def _flat(x):
 
 def _separated_symmetric(ns, a):
     n = a.shape[-1]
-    return (a + a.mT) / 2 + _const(ns, a, np.diag(3.0 * n * np.arange(n)))
+    return (a + a.mH) / 2 + _const(ns, a, np.diag(3.0 * n * np.arange(n)))
 
 
 def _spd(ns, a):
     n = a.shape[-1]
-    return (a + a.mT) / 2 + _const(ns, a, 2.0 * n * np.eye(n))
+    return (a + a.mH) / 2 + _const(ns, a, 2.0 * n * np.eye(n))
 
 
 def _shifted_square(ns, a):
@@ -117,19 +118,19 @@ def _tall(draw: st.DrawFn) -> tuple:
 def _eigh(ns, a):
     values, vectors = ns.linalg.eigh(_separated_symmetric(ns, a))
     weights = _const(ns, a, np.arange(1.0, a.shape[-1] + 1))
-    return ns.cat([values, _flat((vectors * weights) @ vectors.mT)], -1)
+    return ns.cat([values.to(a.dtype), _flat((vectors * weights) @ vectors.mH)], -1)
 
 
 def _svd(ns, a):
     u, s, vh = ns.linalg.svd(_separated(ns, a), full_matrices=False)
     weights = _const(ns, a, np.arange(1.0, s.shape[-1] + 1))
-    return ns.cat([s, _flat((u * weights) @ vh)], -1)
+    return ns.cat([s.to(a.dtype), _flat((u * weights) @ vh)], -1)
 
 
 def _qr(ns, a, mode):
     q, r = ns.linalg.qr(_separated(ns, a), mode=mode)
-    sign = ns.sign(r.diagonal(0, -2, -1)).detach()
-    return ns.cat([_flat(q * sign.unsqueeze(-2)), _flat(r * sign.unsqueeze(-1))], -1)
+    sign = ns.sgn(r.diagonal(0, -2, -1)).detach()  # +-1, also in complex (LAPACK's diag(R) is real)
+    return ns.cat([_flat(q * sign.unsqueeze(-2)), _flat(r * sign.conj().unsqueeze(-1))], -1)
 
 
 def _qr_kwargs(shapes: tuple) -> st.SearchStrategy[dict]:
@@ -307,17 +308,17 @@ def _norm_kwargs(shapes: tuple) -> st.SearchStrategy[dict]:
 OPS = [
     op(
         "linalg.eigh", "linalg", _eigh, _square(), (UNIT,),
-        doc="LinalgEighBackward0 on (A + A^T)/2 + 3n diag(0..n-1) (eigenvalue gaps >= n); "
-        "checks (L, V diag(1..n) V^T), invariant to the eigenvectors' signs",
+        doc="LinalgEighBackward0 on (A + A^H)/2 + 3n diag(0..n-1) (eigenvalue gaps >= n); "
+        "checks (L, V diag(1..n) V^H), invariant to the eigenvectors' signs (phases)",
     ),
     op(
         "linalg.eigvalsh", "linalg", lambda ns, a: ns.linalg.eigvalsh(_separated_symmetric(ns, a)), _square(), (UNIT,),
-        doc="LinalgEighBackward0 (eigenvalues only) on the separated symmetric matrix",
+        doc="LinalgEighBackward0 (eigenvalues only) on the separated Hermitian matrix",
     ),
     op(
         "linalg.svd", "linalg", _svd, _matrix(), (UNIT,),
         doc="LinalgSvdBackward0, full_matrices=False, on A + c diag(1..k) (distinct singular values "
-        ">= 2 max(m, n)); checks (S, U diag(1..k) Vh), invariant to the vectors' signs",
+        ">= 2 max(m, n)); checks (S, U diag(1..k) Vh), invariant to the vectors' signs (phases)",
     ),
     op(
         "linalg.svdvals", "linalg", lambda ns, a: ns.linalg.svdvals(_separated(ns, a)), _matrix(), (UNIT,),
@@ -331,7 +332,7 @@ OPS = [
     op(
         "linalg.cholesky", "linalg", lambda ns, a, upper: ns.linalg.cholesky(_spd(ns, a), upper=upper),
         _square(), (UNIT,), kwargs=lambda shapes: st.fixed_dictionaries({"upper": st.booleans()}),
-        doc="LinalgCholeskyExBackward0 on (A + A^T)/2 + 2n I (eigenvalues in [n, 3n]); upper drawn",
+        doc="LinalgCholeskyExBackward0 on (A + A^H)/2 + 2n I (eigenvalues in [n, 3n]); upper drawn",
     ),
     op(
         "linalg.slogdet", "linalg", _slogdet, _square(), (UNIT,),
@@ -355,7 +356,7 @@ OPS = [
     op(
         "cholesky_solve", "linalg", _cholesky_solve, _cholesky_solve_shapes(), (SMALL, UNIT),
         kwargs=lambda shapes: st.fixed_dictionaries({"upper": st.booleans()}),
-        doc="CholeskySolveBackward0 with the factor from linalg.cholesky((A + A^T)/2 + 2n I) (torch's "
+        doc="CholeskySolveBackward0 with the factor from linalg.cholesky((A + A^H)/2 + 2n I) (torch's "
         "gradient for the factor is a full matrix, right for a factor that came from cholesky); upper drawn",
     ),
     op(
@@ -403,6 +404,6 @@ OPS = [
     ),
 ]  # fmt: skip
 
-# The engine's decompositions (svd, qr, cholesky, eigh, ...) are real-only so far, and so are the
-# spectral norms linalg.norm reaches through svd (ord 2, -2, 'nuc').
-OPS = also_complex(OPS, ("linalg.vecdot", "linalg.multi_dot", "linalg.matrix_power"))
+# every one in complex too: conjugate transposes throughout, Hermitian matrices for eigh and
+# cholesky, phase-invariant functions of the vectors (torch raises on a phase-dependent loss)
+OPS = also_complex(OPS)

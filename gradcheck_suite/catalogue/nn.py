@@ -13,6 +13,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from gradcheck_suite.catalogue.complex_view import also_complex
 from gradcheck_suite.catalogue.spec import NONZERO, REAL, SMALL, Convention, Domain, Kinks, op
 from gradcheck_suite.strategies import shapes
 
@@ -424,3 +425,6 @@ OPS = [
     *ACTIVATIONS, DROPOUT, LINEAR, EMBEDDING, EMBEDDING_MAX_NORM, LAYER_NORM, MSE, NLL, CROSS_ENTROPY,
     CROSS_ENTROPY_PROBABILITIES, BCE, CONV2D, MAX_POOL, AVG_POOL,
 ]  # fmt: skip
+
+# torch's activations, norms and losses are real-only, but not its linear maps
+OPS = also_complex(OPS, ("nn.dropout", "nn.linear", "nn.conv2d"))

@@ -17,6 +17,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from gradcheck_suite.catalogue.complex_view import also_complex
 from gradcheck_suite.catalogue.spec import NONZERO, REAL, Domain, Kinks, op
 from gradcheck_suite.strategies import shapes
 
@@ -344,3 +345,6 @@ DISTANCES = [
 
 
 OPS: list = [*ACTIVATIONS, *LOSSES, *DISTANCES]
+
+# the few that torch computes in complex (through |x|, not an order)
+OPS = also_complex(OPS, ("nn.softsign", "nn.tanhshrink", "nn.l1_loss", "nn.normalize", "nn.pairwise_distance"))

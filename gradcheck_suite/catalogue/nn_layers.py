@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from gradcheck_suite.catalogue import nn_pools, nn_sampling
+from gradcheck_suite.catalogue.complex_view import also_complex
 from gradcheck_suite.catalogue.nn import _as, _f
 from gradcheck_suite.catalogue.spec import POSITIVE, REAL, SMALL, op
 
@@ -223,4 +224,7 @@ INSTANCE_NORM = op(
     "(weight and bias repeated N times); input is x + spread (a fixed ramp)",
 )  # fmt: skip
 
-OPS: list = [*CONVOLUTIONS, GROUP_NORM, BATCH_NORM, INSTANCE_NORM, *nn_sampling.OPS, *nn_pools.OPS]
+# convolutions are linear maps (conjugates in backward); norms, sampling and pooling are real-only in torch
+OPS: list = [
+    *also_complex(CONVOLUTIONS), GROUP_NORM, BATCH_NORM, INSTANCE_NORM, *nn_sampling.OPS, *nn_pools.OPS,
+]  # fmt: skip

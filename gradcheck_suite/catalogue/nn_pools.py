@@ -13,6 +13,7 @@ import itertools
 
 from hypothesis import strategies as st
 
+from gradcheck_suite.catalogue.complex_view import also_complex
 from gradcheck_suite.catalogue.nn import _f
 from gradcheck_suite.catalogue.spec import REAL, SMALL, Kinks, op
 
@@ -182,4 +183,5 @@ FOLD = op(
     doc="Col2ImBackward0 (unbatched input too): overlapping blocks add up",
 )  # fmt: skip
 
-OPS = [*POOLS_1D, ADAPTIVE_AVG, *SHUFFLES, UNFOLD, FOLD]
+# data movement (shuffles, unfold, fold) is the same for complex numbers; torch pools real numbers only
+OPS = [*POOLS_1D, ADAPTIVE_AVG, *also_complex([*SHUFFLES, UNFOLD, FOLD])]

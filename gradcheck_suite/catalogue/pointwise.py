@@ -127,6 +127,13 @@ def _comparisons(ns, a, b):
     return a * (a > b) + b * (a <= b) + (a < b) * 0.5 - (a >= b) * 0.25 + a * (a != b) - (a == b) * 1.0
 
 
+def _off_the_cuts(a, scale: float):
+    """A complex input scaled toward 0 (imaginary parts are drawn in [-2, 2]), where the
+    function's branch cuts or poles on the imaginary axis begin beyond ``2 * scale``; a real
+    input as it is."""
+    return a * scale if a.is_complex() else a
+
+
 def _unary(name: str, fn, domain: Domain = REAL, **rest):
     return op(name, "pointwise", fn, shapes(), (domain,), **rest)
 
@@ -182,11 +189,14 @@ OPS = [
     _unary("tan", lambda ns, a: ns.tan(a), TAN, analytic=True),
     _unary("asin", lambda ns, a: a.asin(), UNIT_OPEN, analytic=True, kinks=Kinks(points=(-1.0, 1.0))),
     _unary("acos", lambda ns, a: ns.acos(a), UNIT_OPEN, analytic=True, kinks=Kinks(points=(-1.0, 1.0))),
-    _unary("atan", lambda ns, a: a.atan(), analytic=True),
+    _unary("atan", lambda ns, a: _off_the_cuts(a, 0.45).atan(), analytic=True,
+           doc="AtanBackward0; complex z is scaled by 0.45 first: |Im| < 1 keeps off the cuts from ±i"),
     _unary("sinh", lambda ns, a: ns.sinh(a), analytic=True),
     _unary("cosh", lambda ns, a: a.cosh(), analytic=True),
-    _unary("tanh", lambda ns, a: ns.tanh(a), analytic=True),
-    _unary("asinh", lambda ns, a: ns.asinh(a), doc="AsinhBackward0"),
+    _unary("tanh", lambda ns, a: ns.tanh(_off_the_cuts(a, 0.7)), analytic=True,
+           doc="TanhBackward0; complex z is scaled by 0.7 first: |Im| < 1.4 keeps off the poles at ±iπ/2"),
+    _unary("asinh", lambda ns, a: ns.asinh(_off_the_cuts(a, 0.45)),
+           doc="AsinhBackward0; complex z is scaled by 0.45 first: |Im| < 1 keeps off the cuts from ±i"),
     _unary("acosh", lambda ns, a: a.acosh(), ACOSH, kinks=Kinks(points=(1.0,)), doc="AcoshBackward0; inf at 1"),
     _unary("atanh", lambda ns, a: ns.atanh(a), UNIT_OPEN, kinks=Kinks(points=(-1.0, 1.0)), doc="AtanhBackward0"),
     _unary("deg2rad", lambda ns, a: ns.deg2rad(a), doc="Deg2RadBackward0"),
@@ -310,10 +320,10 @@ OPS = [
 # Checked in complex64/complex128 too: torch differentiates them there, and their domains keep
 # the drawn real parts off the branch cuts (log, sqrt, pow: Re > 0; asin, acos, atanh:
 # |Re| < 1; acosh: Re > 1) and the poles (div, reciprocal: |Re| >= 0.25; tan: |Re| < pi/2).
-# atan, asinh and tanh are left out: their cuts or poles lie on the imaginary axis.
 COMPLEX_TOO = (
     "add", "sub", "mul", "div", "rsub_tensor", "neg", "rsub", "rdiv", "reciprocal", "pow", "pow_tensor", "rpow",
     "square", "sqrt", "rsqrt", "exp", "expm1", "log", "log1p", "log2", "log10", "sin", "cos", "tan", "asin", "acos",
-    "sinh", "cosh", "acosh", "atanh", "sigmoid", "abs",
+    "sinh", "cosh", "acosh", "atanh", "sigmoid", "abs", "atan", "asinh", "tanh", "exp2", "ldexp", "addcmul",
+    "addcdiv", "where", "lerp", "lerp_tensor",
 )  # fmt: skip
 OPS = also_complex(OPS, COMPLEX_TOO)

@@ -255,6 +255,7 @@ OPS = [
     ),
 ]  # fmt: skip
 
-# torch has no complex order (max, sort, ...) nor complex softmax. Not yet right in the engine for
-# complex: var/std (nan where torch is finite at one element with correction 1), logsumexp (shape).
-OPS = also_complex(OPS, ("sum", "mean", "prod", "norm", "vector_norm_inf", "cumsum", "cumprod"))
+# torch has no complex order (max, sort, ...) nor complex softmax
+OPS = also_complex(
+    OPS, ("sum", "mean", "prod", "var", "std", "norm", "vector_norm_inf", "logsumexp", "cumsum", "cumprod")
+)

@@ -239,5 +239,5 @@ OPS += [
     ),
 ]  # fmt: skip
 
-# the order statistics have no complex form in torch; var_mean/std_mean refuse complex in the engine
-OPS = also_complex(OPS, ("diff", "diff_prepend_append", "trapezoid", "cumulative_trapezoid"))
+# the order statistics have no complex form in torch
+OPS = also_complex(OPS, ("diff", "diff_prepend_append", "trapezoid", "cumulative_trapezoid", "var_mean", "std_mean"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from gradcheck_suite.catalogue.complex_view import also_complex
 from gradcheck_suite.catalogue.pointwise import AWAY_FROM_ZERO, Cells
 from gradcheck_suite.catalogue.spec import POSITIVE, REAL, Domain, Kinks, op
 from gradcheck_suite.strategies import broadcast_shapes, shapes
@@ -102,3 +103,6 @@ OPS = [
         kinks=Kinks(points=(0.0,), inputs=(0,)), doc="SpecialXlog1PyBackward0",
     ),
 ]  # fmt: skip
+
+# torch's special functions are real-only, but for sinc
+OPS = also_complex(OPS, ("sinc",))

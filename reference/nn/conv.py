@@ -163,6 +163,8 @@ class Convolution(Function):
         x, w, columns = ctx.saved_tensors
         win, groups = ctx.win, ctx.groups
         need = ctx.needs_input_grad
+        if xp.data(w).dtype.kind == "c":  # the conjugate transposes: the adjoints of conj(x), conj(w)
+            x, w, columns = xp.conj(x), xp.conj(w), xp.conj(columns)
         gx = input_adjoint(w, g, win, groups, tuple(x.shape)) if need[0] else None
         gw = weight_adjoint(x, g, win, groups, tuple(w.shape), columns) if need[1] else None
         gb = bias_grad(g, (x, w), len(win.kernel)) if need[2] else None

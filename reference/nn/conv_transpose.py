@@ -9,6 +9,7 @@ ConvolutionBackward0, like a convolution.
 
 from __future__ import annotations
 
+from reference.autograd import arrayops as xp
 from reference.autograd.function import Function, apply
 from reference.nn._windows import Windows
 from reference.nn.conv import (
@@ -38,6 +39,7 @@ class ConvolutionTranspose(Function):
         x, w = ctx.saved_tensors
         win, groups = ctx.win, ctx.groups
         need = ctx.needs_input_grad
+        x, w = xp.conj(x), xp.conj(w)  # complex: the conjugate transposes (no-ops on real arrays)
         gx = convolve(g, w, win, groups) if need[0] else None
         gw = weight_adjoint(g, x, win, groups, tuple(w.shape)) if need[1] else None
         gb = bias_grad(g, (x, w), len(win.kernel)) if need[2] else None

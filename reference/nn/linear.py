@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from reference import dtypes
+from reference.autograd import arrayops as xp
 from reference.autograd.function import Function, apply
 from reference.autograd.graph import bump_version
 from reference.nn._grad import constant
@@ -24,7 +25,7 @@ class Addmm(Function):
     def backward(ctx, g):
         m1, m2 = ctx.saved_tensors
         need = ctx.needs_input_grad
-        return g, (g @ m2.mT if need[1] else None), (_mat2_grad(m1, g, m2) if need[2] else None)
+        return g, (g @ xp.conj(m2.mT) if need[1] else None), (_mat2_grad(m1, g, m2) if need[2] else None)
 
     @staticmethod
     def jvp(ctx, tb, t1, t2):
@@ -38,12 +39,12 @@ class Addmm(Function):
 
 
 def _mat2_grad(m1, g, m2):
-    """``m1^T @ g``, laid out like ``mat2`` as torch lays it out: for linear's ``weight.t()`` the
+    """``m1^H @ g``, laid out like ``mat2`` as torch lays it out: for linear's ``weight.t()`` the
     transpose of a contiguous product, so the weight's own gradient comes out contiguous (and
     the SGD step on it runs at full speed instead of mixing C and Fortran order)."""
     if type(m2) is np.ndarray and type(g) is np.ndarray and m2.flags.f_contiguous and not m2.flags.c_contiguous:
-        return (g.T @ m1).T
-    return m1.mT @ g
+        return (g.T @ xp.conj(m1)).T
+    return xp.conj(m1.mT) @ g
 
 
 def _addmm(bias, m1, m2):

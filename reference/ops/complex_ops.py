@@ -121,6 +121,41 @@ def conj(input):
     return apply(Conj, "ConjBackward0", (input,))
 
 
+# -- conjugate transposes: .mH, .H, .adjoint() (a transpose on real tensors, as in torch) ---------
+
+
+def _conj_transpose(input, name: str, message: str):
+    from reference.ops.shape_views import _warn_once, transpose
+
+    n = input._data.ndim
+    if n == 0:
+        _warn_once(f"{name} 0-d", f"{name} is deprecated on 0-D tensors. Consider using x.conj().")
+        return conj(input)
+    if n < 2:
+        raise RuntimeError(message.format(n=n))
+    return conj(transpose(input, -2, -1))
+
+
+def mH(input):  # noqa: N802 - the .mH property
+    return _conj_transpose(
+        input, "Tensor.mH", "tensor.mH is only supported on matrices or batches of matrices. Got {n}-D tensor."
+    )
+
+
+def adjoint(input):
+    return _conj_transpose(
+        input, "adjoint()", "tensor.adjoint() is only supported on matrices or batches of matrices. Got {n}-D tensor."
+    )
+
+
+def H(input):  # noqa: N802 - the .H property
+    n = input._data.ndim
+    if n > 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {n}-D tensor. For batches of "
+                           "matrices, consider using tensor.mH")  # fmt: skip
+    return _conj_transpose(input, "Tensor.H", "tensor.H is only supported on matrices (2-D tensors). Got {n}-D tensor.")
+
+
 def conj_physical(input):
     if not input.is_complex():
         return input.clone() if input.requires_grad else input
@@ -371,8 +406,9 @@ def polar(abs, angle):
     return apply(Polar, "PolarBackward0", (abs, angle))
 
 
-FUNCTIONS = ("angle", "complex", "conj", "conj_physical", "imag", "polar", "real", "resolve_conj", "sgn",
+FUNCTIONS = ("adjoint", "angle", "complex", "conj", "conj_physical", "imag", "polar", "real", "resolve_conj", "sgn",
              "view_as_complex", "view_as_real")  # fmt: skip
-METHODS = {"conj": conj, "conj_physical": conj_physical, "resolve_conj": resolve_conj, "angle": angle, "sgn": sgn}
-PROPERTIES = {"real": real, "imag": imag}
+METHODS = {"conj": conj, "conj_physical": conj_physical, "resolve_conj": resolve_conj, "angle": angle, "sgn": sgn,
+           "adjoint": adjoint}  # fmt: skip
+PROPERTIES = {"real": real, "imag": imag, "mH": mH, "H": H}
 __all__ = list(FUNCTIONS)

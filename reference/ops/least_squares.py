@@ -2,8 +2,9 @@
 ``linalg.lstsq`` (LinalgLstsqBackward0, the solution's derivative).
 
 Both are differentiable where the rank does not change (here: full rank). With X = A^+,
-dX = -X dA X + X X^T dA^T (I - A X) + (I - X A) dA^T X^T X (Golub and Pereyra, 1973), so
-gA = -X^T G X^T + (I - A X) G^T X X^T + X^T X G^T (I - X A). lstsq's solution is A^+ B.
+dX = -X dA X + X X^H dA^H (I - A X) + (I - X A) dA^H X^H X (Golub and Pereyra, 1973), so
+gA = -X^H G X^H + (I - A X) G^H X X^H + X^H X G^H (I - X A) (^H: the conjugate transpose, the
+transpose of a real matrix). lstsq's solution is A^+ B.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections import namedtuple
 import numpy as np
 
 from reference.autograd.function import Function, apply, sum_tangents
-from reference.ops.linalg_tools import check_float_matrix, dtype_of, is_tensor, live
+from reference.ops.linalg_tools import check_float_matrix, dtype_of, is_tensor, live, mh
 
 
 def _pinv_array(a: np.ndarray, hermitian: bool) -> np.ndarray:
@@ -24,25 +25,25 @@ def _pinv_array(a: np.ndarray, hermitian: bool) -> np.ndarray:
         w, v = np.linalg.eigh(a)
         keep = np.abs(w) > max(m, n) * eps * np.abs(w).max(axis=-1, initial=0.0, keepdims=True)
         inv = np.where(keep, 1.0 / np.where(keep, w, 1.0), 0.0).astype(a.dtype)
-        return (v * inv[..., None, :]) @ v.mT
+        return (v * inv[..., None, :]) @ mh(v)
     u, s, vh = np.linalg.svd(a, full_matrices=False)
     keep = s > max(m, n) * eps * s.max(axis=-1, initial=0.0, keepdims=True)
     inv = np.where(keep, 1.0 / np.where(keep, s, 1.0), 0.0).astype(a.dtype)
-    return (vh.mT * inv[..., None, :]) @ u.mT
+    return (mh(vh) * inv[..., None, :]) @ mh(u)
 
 
 def _pinv_grad(a, x, g):
     """The pseudo-inverse's gradient for constant rank (see the module doc)."""
     m, n = a.shape[-2:]
     eye_m, eye_n = np.eye(m, dtype=dtype_of(a)), np.eye(n, dtype=dtype_of(a))
-    xt = x.mT
-    return -(xt @ g @ xt) + (eye_m - a @ x) @ g.mT @ (x @ xt) + (xt @ x) @ g.mT @ (eye_n - x @ a)
+    xt, gt = mh(x), mh(g)
+    return -(xt @ g @ xt) + (eye_m - a @ x) @ gt @ (x @ xt) + (xt @ x) @ gt @ (eye_n - x @ a)
 
 
 def _pinv_tangent(a, x, t):
     m, n = a.shape[-2:]
     eye_m, eye_n = np.eye(m, dtype=a.dtype), np.eye(n, dtype=a.dtype)
-    return -(x @ t @ x) + (x @ x.mT) @ t.mT @ (eye_m - a @ x) + (eye_n - x @ a) @ t.mT @ (x.mT @ x)
+    return -(x @ t @ x) + (x @ mh(x)) @ mh(t) @ (eye_m - a @ x) + (eye_n - x @ a) @ mh(t) @ (mh(x) @ x)
 
 
 class LinalgPinv(Function):
@@ -68,7 +69,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):  # noqa: N803 -
     if atol is not None or rtol is not None:
         raise NotImplementedError("linalg.pinv(atol=, rtol=) is not supported by the reference engine")
     data = A._data
-    if data.ndim < 2 or data.dtype.kind != "f":
+    if data.ndim < 2 or data.dtype.kind not in "fc":
         from reference import dtypes
 
         kind = dtypes.scalar_type_name(data.dtype)
@@ -77,7 +78,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):  # noqa: N803 -
             "dimensions of float, double, cfloat or cdouble types"
         )
     if hermitian:
-        check_float_matrix("linalg.eigh", A, square=True)
+        check_float_matrix("linalg.eigh", A, square=True, complex_ok=True)
     return apply(LinalgPinv, "LinalgPinvBackward0", (A,), hermitian=bool(hermitian))
 
 
@@ -97,7 +98,7 @@ class LinalgLstsq(Function):
         return (x[..., 0] if vector else x), empty, empty
 
     @staticmethod
-    def backward(ctx, gx, gres, gsv):  # X = A^+ B: gB = A^+T gX, gA = the pinv gradient for gX B^T
+    def backward(ctx, gx, gres, gsv):  # X = A^+ B: gB = A^+H gX, gA = the pinv gradient for gX B^H
         a, b = ctx.saved_tensors
         (gx,) = live(gx)
         if gx is None:
@@ -105,8 +106,8 @@ class LinalgLstsq(Function):
         if ctx.vector:
             gx, b = _column(gx), _column(b)
         p = pinv(a) if is_tensor(a) else _pinv_array(a, False)
-        gb = p.mT @ gx
-        ga = _pinv_grad(a, p, gx @ b.mT)
+        gb = mh(p) @ gx
+        ga = _pinv_grad(a, p, gx @ mh(b))
         if ctx.vector:
             gb = gb[..., 0] if not is_tensor(gb) else gb.squeeze(-1)
         return ga, gb
@@ -141,7 +142,7 @@ def lstsq(A, B, rcond=None, *, driver=None):  # noqa: N803
             "torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's dtype "
             f"{da} and other's dtype {db}"
         )
-    if A._data.dtype.kind != "f":
+    if A._data.dtype.kind not in "fc":
         raise RuntimeError("This function doesn't handle types other than float and double")
     if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):  # all give A^+ B for a full-rank A
         raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")

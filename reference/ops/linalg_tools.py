@@ -34,13 +34,37 @@ def diag_embed(v: Any) -> Any:
     return column * eye_like(v, n)
 
 
+def in_dtype_of(x: Any, like: Any) -> Any:
+    """A real ``x`` in complex ``like``'s dtype, where a recorded matmul needs one dtype (as torch's
+    does); NumPy promotes by itself."""
+    if is_tensor(x) and x._data.dtype != dtype_of(like):
+        from reference import dtypes
+
+        return x.to(like.dtype if is_tensor(like) else dtypes.from_numpy(like.dtype))
+    return x
+
+
 def diag(m: Any) -> Any:
     """The diagonal of the last two dims."""
     return m.diagonal(0, -2, -1) if is_tensor(m) else np.diagonal(m, axis1=-2, axis2=-1)
 
 
-def symmetrise(m: Any) -> Any:
-    return 0.5 * (m + m.mT)
+def mh(x: Any) -> Any:
+    """The conjugate transpose of the last two dims (the transpose of a real matrix)."""
+    return x.mH if is_tensor(x) else (x.mT.conj() if x.dtype.kind == "c" else x.mT)
+
+
+def real_part(x: Any) -> Any:
+    """The real part (the value itself when real), in a recorded backward too."""
+    if is_tensor(x):
+        return x.real
+    return x.real if x.dtype.kind == "c" else x
+
+
+def imag_data(x: Any) -> np.ndarray:
+    """The imaginary part's raw values (for the gauge checks, never differentiated)."""
+    values = x._data if is_tensor(x) else x
+    return values.imag if values.dtype.kind == "c" else np.zeros_like(values)
 
 
 def solve_any(a: Any, b: Any) -> Any:
@@ -53,13 +77,13 @@ def solve_any(a: Any, b: Any) -> Any:
 
 
 def solve_triangular_any(a: Any, b: Any, *, upper: bool, left: bool, transpose: bool = False) -> Any:
-    """op(A)^-1 B (left) or B op(A)^-1, op(A) = A^T when ``transpose``, A triangular."""
+    """op(A)^-1 B (left) or B op(A)^-1, op(A) = A^H when ``transpose``, A triangular."""
     if is_tensor(a) or is_tensor(b):
         from reference.ops.triangular import solve_triangular
 
-        a_used = as_tensor(a).mT if transpose else as_tensor(a)
+        a_used = mh(as_tensor(a)) if transpose else as_tensor(a)
         return solve_triangular(a_used, as_tensor(b), upper=upper != transpose, left=left)
-    a_used = a.mT if transpose else a
+    a_used = mh(a) if transpose else a
     if left:
         return np.linalg.solve(a_used, b)
     return np.linalg.solve(a_used.mT, b.mT).mT
@@ -78,8 +102,11 @@ def as_tensor(x: Any) -> Any:
     return Tensor._make(np.asarray(x))
 
 
-def check_float_matrix(fn: str, a: Any, *, square: bool = False, dtype_check: bool = True) -> None:
-    """torch's checks on the matrix argument of a linalg function, in torch's order."""
+def check_float_matrix(
+    fn: str, a: Any, *, square: bool = False, dtype_check: bool = True, complex_ok: bool = False
+) -> None:
+    """torch's checks on the matrix argument of a linalg function, in torch's order; complex
+    matrices only where the engine's formulas take them (``complex_ok``)."""
     from reference import dtypes
 
     data = a._data
@@ -88,6 +115,9 @@ def check_float_matrix(fn: str, a: Any, *, square: bool = False, dtype_check: bo
     if square and data.shape[-1] != data.shape[-2]:
         rows, cols = data.shape[-2:]
         raise RuntimeError(f"{fn}: A must be batches of square matrices, but they are {rows} by {cols} matrices")
-    if dtype_check and data.dtype.kind != "f":
+    if dtype_check and data.dtype.kind not in "fc":
         raise RuntimeError(f"{fn}: Expected a floating point or complex tensor as input. Got "
                            f"{dtypes.scalar_type_name(data.dtype)}")  # fmt: skip
+    if data.dtype.kind == "c" and not complex_ok:
+        raise NotImplementedError(f"{fn}: the reference engine takes real matrices only here (torch takes complex "
+                                  "ones too); its complex decompositions are eigh, svd, qr and cholesky")  # fmt: skip

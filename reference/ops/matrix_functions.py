@@ -4,8 +4,12 @@
 
 matrix_exp: scaling and squaring with the degree-13 Padé approximant (Higham, 2005). Its
 derivative in direction E is the upper-right block of exp([[A, E], [0, A]]) (Mathias, 1996);
-the backward is that block for exp([[A^T, G], [0, A^T]]), computed by this same op, so a
+the backward is that block for exp([[A^H, G], [0, A^H]]), computed by this same op, so a
 recorded backward differentiates again.
+
+slogdet of a complex matrix: log|det A| is real and the sign det A / |det A| complex, with
+d log|det A| = Re tr(A^-1 dA) and d sign = i sign Im tr(A^-1 dA); logdet is log(sign) + log|det A|
+there (torch's AddBackward0), and a where on the sign for real matrices.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ import math
 
 import numpy as np
 
+from reference.autograd import arrayops as xp
 from reference.autograd.function import Function, apply, sum_tangents
-from reference.ops.linalg_tools import check_float_matrix, is_tensor, live
+from reference.ops.linalg_tools import check_float_matrix, is_tensor, live, mh
 
 # -- matrix_exp -----------------------------------------------------------------------------
 
@@ -49,7 +54,7 @@ def _expm(a: np.ndarray) -> np.ndarray:
 
 def expm_array(a: np.ndarray) -> np.ndarray:
     n = a.shape[-1]
-    flat = a.reshape(-1, n, n).astype(np.float64)
+    flat = a.reshape(-1, n, n).astype(np.complex128 if a.dtype.kind == "c" else np.float64)
     out = np.stack([_expm(m) for m in flat]) if flat.shape[0] else flat
     return out.reshape(a.shape).astype(a.dtype)
 
@@ -77,7 +82,7 @@ class LinalgMatrixExp(Function):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         n = a.shape[-1]
-        block = _block(a.mT, g)
+        block = _block(mh(a), g)  # exp([[A^H, G], [0, A^H]]): the adjoint of the Fréchet derivative
         big = matrix_exp(block) if is_tensor(block) else expm_array(block)
         return big[..., :n, n:]
 
@@ -89,7 +94,7 @@ class LinalgMatrixExp(Function):
 
 
 def matrix_exp(A):  # noqa: N803 - torch's argument name
-    check_float_matrix("linalg.matrix_exp", A, square=True)
+    check_float_matrix("linalg.matrix_exp", A, square=True, complex_ok=True)
     return apply(LinalgMatrixExp, "LinalgMatrixExpBackward0", (A,))
 
 
@@ -100,27 +105,33 @@ class LinalgSlogdet(Function):
     @staticmethod
     def forward(ctx, a):
         sign, logabs = np.linalg.slogdet(a)
-        sign, logabs = np.asarray(sign, a.dtype), np.asarray(logabs, a.dtype)
-        ctx.save_for_backward(a)
+        sign, logabs = np.asarray(sign, a.dtype), np.asarray(logabs, a.real.dtype)
+        ctx.save_for_backward(a, sign)
         return sign, logabs
 
     @staticmethod
-    def backward(ctx, gsign, glog):  # d log|det A| = tr(A^-1 dA); the sign has no derivative
-        (a,) = ctx.saved_tensors
-        (glog,) = live(glog)
-        if glog is None:
+    def backward(ctx, gsign, glog):  # gA = c A^-H, c = g_log + i Im(conj(sign) g_sign) (real: g_log)
+        a, sign = ctx.saved_tensors
+        complex_case = xp.data(a).dtype.kind == "c"
+        glog, gsign = live(glog, gsign if complex_case else None)  # a real sign has no derivative
+        if glog is None and gsign is None:
             return None
-        if is_tensor(a) or is_tensor(glog):
+        c = 0.0 if glog is None else glog
+        if gsign is not None:
+            c = c + 1j * (xp.conj(sign) * gsign).imag
+        if is_tensor(a) or is_tensor(c):
             from reference.ops.solvers import inv
 
-            return glog.unsqueeze(-1).unsqueeze(-1) * inv(a).mT
-        return glog[..., None, None] * np.linalg.inv(a).mT
+            return c.unsqueeze(-1).unsqueeze(-1) * mh(inv(a))
+        return np.asarray(c)[..., None, None] * mh(np.linalg.inv(a))
 
     @staticmethod
     def jvp(ctx, t):
-        (a,) = ctx.saved_tensors
-        dlog = np.trace(np.linalg.solve(a, t), axis1=-2, axis2=-1)
-        return np.zeros_like(dlog), dlog
+        a, sign = ctx.saved_tensors
+        trace = np.trace(np.linalg.solve(a, t), axis1=-2, axis2=-1)
+        if a.dtype.kind == "c":
+            return 1j * sign * trace.imag, trace.real
+        return np.zeros_like(trace), trace
 
 
 def slogdet(A, *, out=None):  # noqa: N803
@@ -129,16 +140,19 @@ def slogdet(A, *, out=None):  # noqa: N803
 
 
 def _slogdet(A, name: str):  # noqa: N803
-    check_float_matrix(name, A, square=True)
+    check_float_matrix(name, A, square=True, complex_ok=True)
     sign, logabsdet = apply(LinalgSlogdet, "LinalgSlogdetBackward0", (A,))
     return _Slogdet(sign, logabsdet)
 
 
 def logdet(input):
-    """log det A: nan where det A < 0 (a where on slogdet's sign, as torch records it)."""
+    """log det A: nan where det A < 0 (a where on slogdet's sign, as torch records it); for a
+    complex matrix log(sign) + log|det A|."""
     from reference.ops.pointwise import where
 
     sign, logabsdet = _slogdet(input, "logdet")
+    if input.is_complex():
+        return sign.log() + logabsdet
     return where(sign < 0, math.nan, logabsdet)
 
 
@@ -258,14 +272,14 @@ class LinalgCross(Function):
         return np.cross(a, b, axis=dim)
 
     @staticmethod
-    def backward(ctx, g):  # d(a x b) = da x b + a x db: ga = b x g, gb = g x a
+    def backward(ctx, g):  # d(a x b) = da x b + a x db: ga = conj(b) x g, gb = g x conj(a)
         a, b = ctx.saved_tensors
         if is_tensor(a) or is_tensor(b) or is_tensor(g):
             from reference.ops.linalg_tools import as_tensor
 
             a, b, g = (as_tensor(x) for x in (a, b, g))
-            return cross(b, g, dim=ctx.dim), cross(g, a, dim=ctx.dim)
-        return np.cross(b, g, axis=ctx.dim), np.cross(g, a, axis=ctx.dim)
+            return cross(b.conj(), g, dim=ctx.dim), cross(g, a.conj(), dim=ctx.dim)
+        return np.cross(xp.conj(b), g, axis=ctx.dim), np.cross(g, xp.conj(a), axis=ctx.dim)
 
     @staticmethod
     def jvp(ctx, ta, tb):

@@ -1,19 +1,19 @@
 """Triangular solves. ``torch.linalg.solve_triangular`` (LinalgSolveTriangularBackward0): X with
 A X = B (``left=False``: X A = B), reading only A's upper or lower triangle, and taking its
 diagonal as ones when ``unitriangular``. ``torch.cholesky_solve`` (CholeskySolveBackward0): X
-with L L^T X = B (U^T U X = B when ``upper``), reading only the factor's triangle. Batch dims
+with L L^H X = B (U^H U X = B when ``upper``), reading only the factor's triangle. Batch dims
 broadcast.
 
-cholesky_solve's gradient for the factor is torch's, -(C + C^T) L with C = gB X^T (upper:
--U (C + C^T)), a full matrix although the forward reads one triangle: it is the gradient for
-the product L L^T, right when L comes from a cholesky (whose backward reads gL's triangle)."""
+cholesky_solve's gradient for the factor is torch's, -(C + C^H) L with C = gB X^H (upper:
+-U (C + C^H)), a full matrix although the forward reads one triangle: it is the gradient for
+the product L L^H, right when L comes from a cholesky (whose backward reads gL's triangle)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from reference.autograd.function import Function, apply, sum_tangents
-from reference.ops.linalg_tools import dtype_of
+from reference.ops.linalg_tools import dtype_of, mh
 
 
 def _triangle(a, upper: bool, unit: bool):
@@ -25,7 +25,7 @@ def _triangle(a, upper: bool, unit: bool):
 
 
 def _solve(t: np.ndarray, b: np.ndarray, left: bool) -> np.ndarray:
-    return np.linalg.solve(t, b) if left else np.linalg.solve(t.mT, b.mT).mT
+    return np.linalg.solve(t, b) if left else mh(np.linalg.solve(mh(t), mh(b)))
 
 
 class LinalgSolveTriangular(Function):
@@ -41,15 +41,15 @@ class LinalgSolveTriangular(Function):
         return x
 
     @staticmethod
-    def backward(ctx, g):  # X = A^-1 B: gB = A^-T g, gA = -gB X^T on A's triangle (left=False: -X^T gB)
+    def backward(ctx, g):  # X = A^-1 B: gB = A^-H g, gA = -gB X^H on A's triangle (left=False: -X^H gB)
         a, x = ctx.saved_tensors
         upper, left, unit = ctx.options
         gb = (
-            solve_triangular(a.mT, g, upper=not upper, left=left, unitriangular=unit)
+            solve_triangular(mh(a), g, upper=not upper, left=left, unitriangular=unit)
             if _recorded(a, g)
-            else (_solve(_unit(_triangle(a, upper, unit)[0], unit).mT, g, left))
+            else (_solve(mh(_unit(_triangle(a, upper, unit)[0], unit)), g, left))
         )
-        ga = -(gb @ x.mT) if left else -(x.mT @ gb)
+        ga = -(gb @ mh(x)) if left else -(mh(x) @ gb)
         return _triangle(ga, upper, unit)[0], gb
 
     @staticmethod
@@ -113,30 +113,30 @@ class CholeskySolve(Function):
     def forward(ctx, b, factor, upper):
         ctx.upper = upper
         tri = np.triu(factor) if upper else np.tril(factor)
-        gram = tri.mT @ tri if upper else tri @ tri.mT
+        gram = mh(tri) @ tri if upper else tri @ mh(tri)
         x = np.linalg.solve(gram, np.broadcast_to(b, np.broadcast_shapes(b.shape[:-2], gram.shape[:-2]) + b.shape[-2:]))
         ctx.save_for_backward(factor, x)
         return x
 
     @staticmethod
-    def backward(ctx, g):  # gB = A^-1 g, gL = -(C + C^T) L, C = gB X^T
+    def backward(ctx, g):  # gB = A^-1 g, gL = -(C + C^H) L, C = gB X^H
         factor, x = ctx.saved_tensors
         if _recorded(factor, g):
             gb = cholesky_solve(g, factor, upper=ctx.upper)
         else:
             gb = CholeskySolve.forward(_Scratch(), g, factor, ctx.upper)
-        c = gb @ x.mT
-        both = c + c.mT
+        c = gb @ mh(x)
+        both = c + mh(c)
         return gb, -(factor @ both) if ctx.upper else -(both @ factor)
 
     @staticmethod
-    def jvp(ctx, tb, tf):  # dX = A^-1 (dB - dA X), dA = dL L^T + L dL^T (upper: dU^T U + U^T dU)
+    def jvp(ctx, tb, tf):  # dX = A^-1 (dB - dA X), dA = dL L^H + L dL^H (upper: dU^H U + U^H dU)
         factor, x = ctx.saved_tensors
         tri = np.triu(factor) if ctx.upper else np.tril(factor)
-        gram = tri.mT @ tri if ctx.upper else tri @ tri.mT
+        gram = mh(tri) @ tri if ctx.upper else tri @ mh(tri)
         dgram = None
         if tf is not None:
-            dgram = tf.mT @ factor + factor.mT @ tf if ctx.upper else tf @ factor.mT + factor @ tf.mT
+            dgram = mh(tf) @ factor + mh(factor) @ tf if ctx.upper else tf @ mh(factor) + factor @ mh(tf)
         rhs = sum_tangents(tb, None if dgram is None else -(dgram @ x))
         return None if rhs is None else np.linalg.solve(gram, np.broadcast_to(rhs, x.shape))
 
@@ -161,7 +161,7 @@ def cholesky_solve(input, input2, upper=False, *, out=None):
             f"{b._data.shape[-2]} by {b._data.shape[-1]}"
         )
     if b._data.dtype != factor._data.dtype:
-        names = {"float32": "Float", "float64": "Double"}
+        names = {"float32": "Float", "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
         raise RuntimeError(
             f"Expected b and A to have the same dtype, but found b of type {names.get(b._data.dtype.name)} and A "
             f"of type {names.get(factor._data.dtype.name)} instead."

@@ -76,8 +76,87 @@ CASES = {
     "linalg_norm_vector": (lambda ns, a: ns.linalg.norm(a), (_c(4),), False),
     "linalg_norm_fro": (lambda ns, a: ns.linalg.norm(a), (_c(2, 3),), True),
     "var": (lambda ns, a: a.var(), (_c(2, 3),), True),
+    "var_mean": (lambda ns, a: ns.stack(ns.var_mean(a, 1), 0), (_c(2, 3),), True),
+    "std_mean": (lambda ns, a: ns.std_mean(a, correction=0)[0], (_c(2, 3),), True),
+    "logsumexp": (lambda ns, a: ns.logsumexp(a, 1), (_c(2, 3),), True),
+    "cross": (lambda ns, a, b: ns.linalg.cross(a, b), (_c(2, 3), _c(2, 3)), True),
+    "matrix_exp": (lambda ns, a: ns.linalg.matrix_exp(a), (_c(3, 3) / 2,), True),
+    "slogdet": (lambda ns, a: ns.stack([t.to(a.dtype) for t in ns.linalg.slogdet(a)], -1), (_m(2, 3, 3),), True),
+    "logabsdet": (lambda ns, a: ns.linalg.slogdet(a)[1], (_m(3, 3),), True),
+    "logdet": (lambda ns, a: ns.logdet(a), (_m(3, 3),), True),
+    "pinv_wide": (lambda ns, a: ns.linalg.pinv(_separated(ns, a)), (_c(2, 3),), True),
+    "pinv_hermitian": (lambda ns, a: ns.linalg.pinv(_hermitian(ns, a, 4.0), hermitian=True), (_c(3, 3),), False),
+    "lstsq": (lambda ns, a, b: ns.linalg.lstsq(_separated(ns, a), b).solution, (_c(4, 2), _c(4, 3)), True),
+    "lstsq_vector": (lambda ns, a, b: ns.linalg.lstsq(_separated(ns, a), b).solution, (_c(3, 3), _c(3)), False),
+    # decompositions, through functions invariant to the vectors' phases (LAPACK's choice)
+    "eigh": (lambda ns, a: _eigh_invariant(ns, a), (_c(3, 3),), True),
+    "eigh_upper_batched": (lambda ns, a: _eigh_invariant(ns, a, "U"), (_c(2, 3, 3),), False),
+    "eigvalsh": (lambda ns, a: ns.linalg.eigvalsh(_hermitian(ns, a)), (_c(3, 3),), True),
+    "svd_tall": (lambda ns, a: _svd_invariant(ns, a), (_c(4, 2),), True),
+    "svd_wide_batched": (lambda ns, a: _svd_invariant(ns, a), (_c(2, 2, 3),), False),
+    "svd_full": (lambda ns, a: _svd_invariant(ns, a, full=True), (_c(3, 2),), False),
+    "svdvals": (lambda ns, a: ns.linalg.svdvals(_separated(ns, a)), (_c(3, 2),), True),
+    "qr_tall": (lambda ns, a: _qr_invariant(ns, a), (_c(4, 3),), True),
+    "qr_square_batched": (lambda ns, a: _qr_invariant(ns, a), (_c(2, 3, 3),), False),
+    "cholesky": (lambda ns, a: ns.linalg.cholesky(_hermitian(ns, a, 8.0)), (_c(3, 3),), True),
+    "solve_triangular": (
+        lambda ns, a, b: ns.linalg.solve_triangular(a + 3 * ns.eye(3, dtype=a.dtype), b, upper=True),
+        (_c(3, 3), _c(3, 2)),
+        True,
+    ),
+    "solve_triangular_right_unit": (
+        lambda ns, a, b: ns.linalg.solve_triangular(a, b, upper=False, left=False, unitriangular=True),
+        (_c(2, 3, 3), _c(2, 3)),
+        False,
+    ),
+    "cholesky_solve": (
+        lambda ns, b, a: ns.cholesky_solve(b, ns.linalg.cholesky(_hermitian(ns, a, 8.0))),
+        (_c(3, 2), _c(3, 3)),
+        True,
+    ),
+    "cholesky_solve_upper": (
+        lambda ns, b, a: ns.cholesky_solve(b, ns.linalg.cholesky(_hermitian(ns, a, 8.0), upper=True), upper=True),
+        (_c(2, 3, 2), _c(3, 3)),
+        False,
+    ),
+    "cholesky_upper": (lambda ns, a: ns.linalg.cholesky(_hermitian(ns, a, 8.0), upper=True), (_c(2, 3, 3),), True),
     "std_dim": (lambda ns, a: ns.std(a, 1, keepdim=True), (_c(2, 3),), False),
 }
+
+
+def _hermitian(ns, a, shift=None):
+    """(A + A^H)/2 plus well-separated real diagonal entries (or a multiple of I: positive definite)."""
+    n = a.shape[-1]
+    diagonal = np.full(n, shift) if shift is not None else 4.0 * np.arange(n)
+    return (a + a.mH) / 2 + ns.tensor(np.diag(diagonal), dtype=a.dtype)
+
+
+def _eigh_invariant(ns, a, uplo="L"):
+    w, v = ns.linalg.eigh(_hermitian(ns, a), UPLO=uplo)
+    weights = ns.tensor(np.arange(1.0, a.shape[-1] + 1), dtype=a.dtype)
+    return ns.cat([w.to(a.dtype), ((v * weights) @ v.mH).flatten(-2)], -1)
+
+
+def _separated(ns, a):
+    m, n = a.shape[-2:]
+    shift = np.zeros((m, n))
+    k = min(m, n)
+    shift[range(k), range(k)] = 4.0 * np.arange(1, k + 1)
+    return a + ns.tensor(shift, dtype=a.dtype)
+
+
+def _svd_invariant(ns, a, full=False):
+    u, s, vh = ns.linalg.svd(_separated(ns, a), full_matrices=full)
+    k = s.shape[-1]
+    weights = ns.tensor(np.arange(1.0, k + 1), dtype=a.dtype)
+    return ns.cat([s.to(a.dtype), ((u[..., :k] * weights) @ vh[..., :k, :]).flatten(-2)], -1)
+
+
+def _qr_invariant(ns, a):
+    q, r = ns.linalg.qr(_separated(ns, a))
+    phase = ns.sgn(r.diagonal(0, -2, -1)).detach()
+    return ns.cat([(q * phase.unsqueeze(-2)).flatten(-2), (r * phase.conj().unsqueeze(-1)).flatten(-2)], -1)
+
 
 # Real and complex operands together, where torch accepts them (a real input's gradient is real).
 MIXED = {
@@ -210,6 +289,27 @@ def test_refused(name):
         ta, tb = (ns.tensor(x, dtype=ns.complex64) for x in (a, b))
         with pytest.raises(RuntimeError):
             REFUSED[name](ns, ta, tb)
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        lambda ns, a: ns.linalg.eigh(_hermitian(ns, a))[1].real.sum(),
+        lambda ns, a: ns.linalg.svd(_separated(ns, a))[0].real.sum(),
+        lambda ns, a: ns.linalg.svd(_separated(ns, a))[2].imag.sum(),
+    ],
+    ids=["eigh", "svd_u", "svd_vh"],
+)
+def test_phase_dependent_loss_raises(loss):
+    """A loss that depends on the vectors' phases: torch's error, word for word."""
+    messages = []
+    for ns in (torch, reference):
+        a = ns.tensor(_c(3, 3), dtype=ns.complex128, requires_grad=True)
+        with pytest.raises(RuntimeError) as info:
+            loss(ns, a).backward()
+        messages.append(str(info.value).split(" (Triggered")[0])
+    assert messages[0] == messages[1]
+    assert "e^{i phi}" in messages[1]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

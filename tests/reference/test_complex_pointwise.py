@@ -180,15 +180,12 @@ SCALAR_CASES = {
     "complex_rpow_float32": lambda ns, x: (1 + 1j) ** x,
     "float_times_0d_complex": lambda ns, x: x * ns.tensor(1 - 1j, dtype=ns.complex128),
 }
+
+
 # float32 * (0-d complex128) is complex64 in torch; reference.dtypes.result_type gives complex128
-_PROMOTION_GAP = {("float_times_0d_complex", "float32")}
-
-
 @pytest.mark.parametrize("real_dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name", sorted(SCALAR_CASES))
-def test_real_tensor_complex_scalar(name, real_dtype, request):
-    if (name, real_dtype) in _PROMOTION_GAP:
-        request.applymarker(pytest.mark.xfail(reason="0-d complex128 with a float32 tensor: promotion in dtypes.py"))
+def test_real_tensor_complex_scalar(name, real_dtype):
     rng = np.random.default_rng(3)
     xv = rng.uniform(0.3, 1.2, 4)
     gout = _z(rng, 4)

@@ -29,7 +29,7 @@ class LerpScalar(Function):  # a Python-number weight: LerpBackward0, two edges
 
     @staticmethod
     def backward(ctx, g):
-        w = ctx.weight
+        w = xp.conj(ctx.weight)  # complex: the conjugate derivatives
         return g * (1 - w), (g * w if ctx.needs_input_grad[1] else None)
 
     @staticmethod
@@ -50,7 +50,8 @@ class LerpTensor(Function):  # a tensor weight: LerpBackward1, three edges
     def backward(ctx, g):
         a, b, w = ctx.saved_tensors
         need = ctx.needs_input_grad
-        return g * (1 - w), (g * w if need[1] else None), (g * (b - a) if need[2] else None)
+        w, span = xp.conj(w), xp.conj(b - a)  # complex: the conjugate derivatives
+        return g * (1 - w), (g * w if need[1] else None), (g * span if need[2] else None)
 
     @staticmethod
     def jvp(ctx, ta, tb, tw):
@@ -63,7 +64,7 @@ def lerp(input, end, weight):
     _same_dtype(input, end, "end")
     if _is_tensor(weight) and weight._data.ndim:
         _same_dtype(input, weight, "weight")
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fc":
         kernel = "lerp_kernel_tensor" if _is_tensor(weight) else "lerp_kernel_scalar"
         raise RuntimeError(f"\"{kernel}\" not implemented for '{scalar_type_name(input._data.dtype)}'")
     if _is_tensor(weight):
@@ -94,7 +95,8 @@ class Addcmul(Function):  # input + value * t1 * t2
     def backward(ctx, g):
         t1, t2 = ctx.saved_tensors
         need, v = ctx.needs_input_grad, ctx.value
-        return g, (g * t2 * v if need[1] else None), (g * t1 * v if need[2] else None)
+        # complex: g times the conjugate derivative (no-ops on real values)
+        return g, (g * xp.conj(t2 * v) if need[1] else None), (g * xp.conj(t1 * v) if need[2] else None)
 
     @staticmethod
     def jvp(ctx, ta, t1_tangent, t2_tangent):
@@ -115,8 +117,8 @@ class Addcdiv(Function):  # input + value * t1 / t2
     def backward(ctx, g):
         t1, t2 = ctx.saved_tensors
         need, v = ctx.needs_input_grad, ctx.value
-        g1 = g * v / t2 if need[1] else None
-        g2 = -g * v * t1 / (t2 * t2) if need[2] else None
+        g1 = g * xp.conj(v / t2) if need[1] else None
+        g2 = -g * xp.conj(v * t1 / (t2 * t2)) if need[2] else None
         return g, g1, g2
 
     @staticmethod

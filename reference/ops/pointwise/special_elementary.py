@@ -152,13 +152,19 @@ class Sinc(Function):
         return np.where(a == 0, np.ones_like(pi_a), np.sin(pi_a) / pi_a)
 
     @staticmethod
-    def backward(ctx, g):  # (pi x cos(pi x) - sin(pi x)) / (pi x^2), 0 at 0
+    def backward(ctx, g):  # (pi x cos(pi x) - sin(pi x)) / (pi x^2), 0 at 0; conjugated for complex x
+        return g * xp.conj(Sinc.derivative(ctx))
+
+    @staticmethod
+    def jvp(ctx, t):
+        return t * Sinc.derivative(ctx)
+
+    @staticmethod
+    def derivative(ctx):
         (a,) = ctx.saved_tensors
         pi_a = a * math.pi
         d = (pi_a * xp.cos(pi_a) - xp.sin(pi_a)) / (pi_a * a)
-        return g * xp.where(xp.data(a) == 0, 0.0, d)
-
-    jvp = backward
+        return xp.where(xp.data(a) == 0, 0.0, d)
 
 
 def entr(input):

@@ -68,8 +68,8 @@ def _var_factor(ctx, a):
         if ctx.grad_count is None:  # all elements: torch's inf/NaN convention when N <= correction
             dof = count - ctx.correction
             if dof <= 0:
-                ad = xp.data(a)
-                return as_constant(np.where(ad == xp.data(mean), np.nan, np.inf), ad)
+                ad = xp.data(a)  # real, as torch's where of two doubles, also for complex input
+                return as_constant(np.where(ad == xp.data(mean), np.nan, np.inf), ad.real)
         else:
             dof = ctx.grad_count - ctx.correction
         scale = np.float64(2.0) / np.float64(dof) if dof else np.inf

@@ -148,7 +148,7 @@ def _var_mean(input, dim, unbiased, keepdim, correction, std: bool):
     name = "std_mean" if std else "var_mean"
     dim, correction = moments._correction(dim, unbiased, correction, name)
     data = input._data
-    if data.dtype.kind != "f":
+    if data.dtype.kind not in "fc":
         raise RuntimeError("std and var only support floating point and complex dtypes")
     axes = axes_of(dim, data.ndim)
     grad_count = None if dim is None or data.ndim == 0 else moments._given_count(data.shape, dim)

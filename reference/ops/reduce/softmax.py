@@ -23,7 +23,7 @@ class Logsumexp(Function):
     def forward(ctx, a, axes, keepdim):
         ctx.axes, ctx.keepdim, ctx.kept = axes, keepdim, kept_shape(a.shape, axes)
         with np.errstate(**QUIET):
-            shift = np.max(a, axis=axes, keepdims=True, initial=-np.inf)
+            shift = np.max(a.real, axis=axes, keepdims=True, initial=-np.inf)  # complex: the real parts
             shift = np.where(np.isinf(shift), 0, shift)  # all -inf (or an inf) slices: no shift
             out = np.log(np.exp(a - shift).sum(axis=axes, keepdims=True)) + shift
         if not keepdim:
@@ -34,7 +34,7 @@ class Logsumexp(Function):
     @staticmethod
     def backward(ctx, g):
         a, out = ctx.saved_tensors
-        return g.reshape(ctx.kept) * xp.exp(a - out.reshape(ctx.kept))
+        return g.reshape(ctx.kept) * xp.conj(xp.exp(a - out.reshape(ctx.kept)))  # softmax (conj: complex)
 
     @staticmethod
     def jvp(ctx, t):
@@ -45,7 +45,7 @@ class Logsumexp(Function):
 def _softmax_weighted(x: np.ndarray, t: np.ndarray, axes, keepdim: bool = True) -> np.ndarray:
     """sum(softmax(x) * t) over ``axes``, with softmax recomputed from x as torch's
     forward-mode rules for logsumexp, softmax and log_softmax do."""
-    e = np.exp(x - np.max(x, axis=axes, keepdims=True)) if x.size else np.exp(x)
+    e = np.exp(x - np.max(x.real, axis=axes, keepdims=True)) if x.size else np.exp(x)
     return (e * t).sum(axis=axes, keepdims=keepdim) / e.sum(axis=axes, keepdims=keepdim)
 
 
@@ -55,7 +55,7 @@ def logsumexp(input, dim=_REQUIRED, keepdim=False):
     data = input._data
     if dim in ((), []) and data.ndim and not keepdim:  # torch fails to shape this result
         raise RuntimeError(f"output with shape [] doesn't match the broadcast shape [{', '.join('1' * data.ndim)}]")
-    if data.dtype.kind != "f":  # integers are promoted to the default float dtype
+    if data.dtype.kind not in "fc":  # integers are promoted to the default float dtype
         from reference import dtypes
         from reference.tensor import Tensor
 
