@@ -324,6 +324,6 @@ COMPLEX_TOO = (
     "add", "sub", "mul", "div", "rsub_tensor", "neg", "rsub", "rdiv", "reciprocal", "pow", "pow_tensor", "rpow",
     "square", "sqrt", "rsqrt", "exp", "expm1", "log", "log1p", "log2", "log10", "sin", "cos", "tan", "asin", "acos",
     "sinh", "cosh", "acosh", "atanh", "sigmoid", "abs", "atan", "asinh", "tanh", "exp2", "ldexp", "addcmul",
-    "addcdiv", "where", "lerp", "lerp_tensor",
+    "addcdiv", "where", "lerp", "lerp_tensor", "logaddexp",
 )  # fmt: skip
 OPS = also_complex(OPS, COMPLEX_TOO)

@@ -79,6 +79,8 @@ CASES = {
     "var_mean": (lambda ns, a: ns.stack(ns.var_mean(a, 1), 0), (_c(2, 3),), True),
     "std_mean": (lambda ns, a: ns.std_mean(a, correction=0)[0], (_c(2, 3),), True),
     "logsumexp": (lambda ns, a: ns.logsumexp(a, 1), (_c(2, 3),), True),
+    "logcumsumexp": (lambda ns, a: ns.logcumsumexp(a, 1), (_c(2, 4),), True),
+    "logcumsumexp_0": (lambda ns, a: ns.logcumsumexp(a, 0), (_c(3, 2),), False),
     "cross": (lambda ns, a, b: ns.linalg.cross(a, b), (_c(2, 3), _c(2, 3)), True),
     "matrix_exp": (lambda ns, a: ns.linalg.matrix_exp(a), (_c(3, 3) / 2,), True),
     "slogdet": (lambda ns, a: ns.stack([t.to(a.dtype) for t in ns.linalg.slogdet(a)], -1), (_m(2, 3, 3),), True),

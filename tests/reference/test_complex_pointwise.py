@@ -110,6 +110,15 @@ BINARY = {
     "sub_alpha": lambda ns, a, b: ns.sub(a, b, alpha=2j), "sub_alpha_real": lambda ns, a, b: ns.sub(a, b, alpha=3),
     "rsub_alpha": lambda ns, a, b: ns.rsub(a, b, alpha=1 + 1j),
     "mul_chain": lambda ns, a, b: (a * b + a) / (b - 2),
+    "addcmul": lambda ns, a, b: ns.addcmul(a, a, b, value=2j),
+    "addcdiv": lambda ns, a, b: ns.addcdiv(b, a, b + 3, value=0.5),
+}  # fmt: skip
+
+# Both operands complex only: torch's lerp wants one dtype, and torch 2.13's logaddexp of a complex
+# and a real tensor raises in backward (its gradient for the real operand is complex).
+BOTH_COMPLEX = {
+    "logaddexp": lambda ns, a, b: ns.logaddexp(a, b), "lerp": lambda ns, a, b: ns.lerp(a, b, 0.3 + 0.2j),
+    "lerp_tensor": lambda ns, a, b: ns.lerp(a, b, b * 0.5),
 }  # fmt: skip
 
 
@@ -149,6 +158,14 @@ def test_binary(name, dtype):
     real_b = "float32" if dtype == "complex64" else "float64"
     _check(_binary_program(BINARY[name], za, zb, gout, ta, tb), dtype)
     _check(_binary_program(BINARY[name], za, zb, gout, ta, tb, real_b=real_b), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(BOTH_COMPLEX))
+def test_binary_both_complex(name, dtype):
+    rng = np.random.default_rng(abs(hash((name, dtype))) % 2**32)
+    za, zb, gout, ta, tb = _z(rng), _z(rng), _z(rng) - 0.6, _z(rng) - 0.6, _z(rng) - 0.6
+    _check(_binary_program(BOTH_COMPLEX[name], za, zb, gout, ta, tb), dtype)
 
 
 @pytest.mark.parametrize(

@@ -190,19 +190,31 @@ class Logaddexp(Function):
     @classmethod
     def forward(cls, ctx, a, b):
         ctx.save_for_backward(a, b)
+        if np.result_type(a, b).kind == "c":
+            return _complex_logaddexp(a, b)
         return cls.combine(a, b)
 
     @classmethod
     def backward(cls, ctx, g):  # each side's weight 1 / (1 + exp(other - self)): nan at +-inf ties
-        a, b = ctx.saved_tensors
-        ga = g / (cls.exp(b - a) + 1)
-        gb = g / (cls.exp(a - b) + 1) if ctx.needs_input_grad[1] else None
+        a, b = ctx.saved_tensors  # (conjugated for complex inputs: a holomorphic function)
+        ga = g * xp.conj(1 / (cls.exp(b - a) + 1))
+        gb = g * xp.conj(1 / (cls.exp(a - b) + 1)) if ctx.needs_input_grad[1] else None
         return ga, gb
 
     @classmethod
     def jvp(cls, ctx, ta, tb):
         a, b = ctx.saved_tensors
         return _or_zero(ta) / (cls.exp(b - a) + 1) + _or_zero(tb) / (cls.exp(a - b) + 1)
+
+
+def _complex_logaddexp(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """log(exp(a) + exp(b)) as torch computes it in complex: m + log1p(exp(n - m)), m the one
+    with the larger real part (a on a tie), so no exp overflows."""
+    a, b = np.broadcast_arrays(a, b)
+    first = a.real >= b.real
+    m, n = np.where(first, a, b), np.where(first, b, a)
+    with np.errstate(all="ignore"):
+        return m + np.log1p(np.exp(n - m))
 
 
 class Logaddexp2(Logaddexp):

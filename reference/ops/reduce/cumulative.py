@@ -32,7 +32,12 @@ class Logcumsumexp(Function):
     @staticmethod
     def forward(ctx, a, axis):
         ctx.axis = axis
-        out = a.copy() if axis is None else np.logaddexp.accumulate(a, axis=axis)
+        if axis is None:
+            out = a.copy()
+        elif a.dtype.kind == "c":
+            out = _complex_accumulate(a, axis)
+        else:
+            out = np.logaddexp.accumulate(a, axis=axis)
         ctx.save_for_backward(a, out)
         return out
 
@@ -41,7 +46,7 @@ class Logcumsumexp(Function):
         a, out = ctx.saved_tensors
         if ctx.axis is None:
             return g
-        weights = _weights(a, out, ctx.axis)  # [..., i, j, ...]
+        weights = xp.conj(_weights(a, out, ctx.axis))  # [..., i, j, ...] (conjugated for complex)
         return (_unsqueeze(g, ctx.axis + 1) * weights).sum(axis=ctx.axis)
 
     @staticmethod
@@ -51,12 +56,31 @@ class Logcumsumexp(Function):
         (x = [-30, 0], t = [1, 0] gives 0.5, not 1); mirrored, as is the error torch raises for an
         empty slice (it takes that max even there)."""
         a, _out = ctx.saved_tensors
+        if a.dtype.kind == "c":  # torch does not shift complex inputs (their tangent overflows), nor check
+            scaled = np.exp(a)
+            if ctx.axis is None:
+                return scaled * t / (scaled + TORCH_JVP_EPS)
+            return np.cumsum(scaled * t, axis=ctx.axis) / (np.cumsum(scaled, axis=ctx.axis) + TORCH_JVP_EPS)
         if ctx.axis is None:  # a 0-d tensor: the same formula, t / (1 + 1e-13)
             return t / (1.0 + TORCH_JVP_EPS)
         if a.shape[ctx.axis] == 0:
             raise IndexError(f"max(): Expected reduction dim {ctx.axis} to have non-zero size.")
         scaled = np.exp(a - a.max(axis=ctx.axis, keepdims=True))
         return np.cumsum(scaled * t, axis=ctx.axis) / (np.cumsum(scaled, axis=ctx.axis) + TORCH_JVP_EPS)
+
+
+def _complex_accumulate(a: np.ndarray, axis: int) -> np.ndarray:
+    """The running complex log(sum(exp)), one step at a time as torch's scan: each step is
+    logaddexp's m + log1p(exp(n - m)), m the operand with the larger real part."""
+    from reference.ops.pointwise.special_elementary import _complex_logaddexp
+
+    moved = np.moveaxis(a, axis, 0)
+    out = np.empty_like(moved)
+    if moved.shape[0]:
+        out[0] = moved[0]
+        for i in range(1, moved.shape[0]):
+            out[i] = _complex_logaddexp(out[i - 1], moved[i])
+    return np.moveaxis(out, 0, axis)
 
 
 def _weights(a, out, axis: int):
@@ -71,7 +95,7 @@ def _weights(a, out, axis: int):
 def logcumsumexp(input, dim=_REQUIRED):
     if dim is _REQUIRED:
         raise missing_dim("logcumsumexp")
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fc":
         raise RuntimeError("logcumsumexp(): expected input to have floating point or complex dtype")
     axis = one_axis(int_dim("logcumsumexp", dim), input._data.ndim)
     return apply(Logcumsumexp, "LogcumsumexpBackward0", (input,), axis=axis)
