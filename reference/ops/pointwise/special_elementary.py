@@ -196,9 +196,12 @@ class Logaddexp(Function):
 
     @classmethod
     def backward(cls, ctx, g):  # each side's weight 1 / (1 + exp(other - self)): nan at +-inf ties
-        a, b = ctx.saved_tensors  # (conjugated for complex inputs: a holomorphic function)
-        ga = g * xp.conj(1 / (cls.exp(b - a) + 1))
-        gb = g * xp.conj(1 / (cls.exp(a - b) + 1)) if ctx.needs_input_grad[1] else None
+        a, b = ctx.saved_tensors
+        if xp.data(a).dtype.kind == "c" or xp.data(b).dtype.kind == "c":  # holomorphic: conjugated weights
+            ga = g * xp.conj(1 / (cls.exp(b - a) + 1))
+            return ga, (g * xp.conj(1 / (cls.exp(a - b) + 1)) if ctx.needs_input_grad[1] else None)
+        ga = g / (cls.exp(b - a) + 1)
+        gb = g / (cls.exp(a - b) + 1) if ctx.needs_input_grad[1] else None
         return ga, gb
 
     @classmethod
