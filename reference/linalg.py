@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from reference.ops.decompositions import cholesky, eigh, eigvalsh, qr, svd, svdvals
+from reference.ops.diagonals import diagonal as _diagonal
 from reference.ops.least_squares import lstsq, pinv
-from reference.ops.linalg import diagonal as _diagonal
 from reference.ops.linalg import matmul
 from reference.ops.matrix_functions import cross, matrix_exp, matrix_power, multi_dot, slogdet, vecdot
 from reference.ops.norms_linalg import matrix_norm, norm

@@ -11,7 +11,7 @@ from helpers import draws
 
 import reference
 from gradcheck_suite.catalogue import CATALOGUE, select
-from gradcheck_suite.semantics import program, sources
+from gradcheck_suite.semantics import sources, steps
 from gradcheck_suite.semantics.observe import Outcome, differences, snapshot
 from gradcheck_suite.semantics.run import records, search
 from gradcheck_suite.strategies import cases
@@ -85,7 +85,7 @@ def test_generator_exercises_every_step_kind():
     """torch against itself never diverges, so this budget shows what programs are made of."""
     result = search(torch, torch, select(None), seed=3, programs=60, shrink=False)
     assert result.divergence is None
-    assert set(result.kinds) == set(program.STEP_KINDS), set(program.STEP_KINDS) - set(result.kinds)
+    assert set(result.kinds) == set(steps.STEP_KINDS), set(steps.STEP_KINDS) - set(result.kinds)
 
 
 def test_unknown_step_kind_is_rejected():

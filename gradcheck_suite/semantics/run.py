@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from gradcheck_suite.catalogue.spec import OpSpec
 from gradcheck_suite.records import Record
 from gradcheck_suite.semantics import sources
-from gradcheck_suite.semantics.program import Divergence, Lockstep, minimise, run_program
+from gradcheck_suite.semantics.program import Divergence, Lockstep, minimise
+from gradcheck_suite.semantics.steps import run_program
 
 STEPS = 12  # steps per program: enough for backward-after-hook-after-op stories, short to shrink
 OP = "program"  # the records' op column

@@ -19,6 +19,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from reference.autograd import arrayops as xp
 from reference.autograd.function import Function, apply
 from reference.ops.linalg_tools import (
     check_float_matrix,
@@ -26,13 +27,11 @@ from reference.ops.linalg_tools import (
     diag_embed,
     dtype_of,
     eye_like,
-    imag_data,
     in_dtype_of,
     is_tensor,
     live,
     matching,
     mh,
-    real_part,
     solve_triangular_any,
 )
 
@@ -76,7 +75,8 @@ class LinalgEigh(Function):
         if gv is not None:
             m = mh(v) @ gv
             if dtype_of(m).kind == "c":
-                _check_gauge(imag_data(diag(m)), 0.0, "linalg_eigh_backward: The eigenvectors", "quantity, so it is")
+                phase = xp.data(diag(m).imag)
+                _check_gauge(phase, 0.0, "linalg_eigh_backward: The eigenvectors", "quantity, so it is")
             inner = inner + _gap_inverse(w) * (0.5 * (m - mh(m)))
         return v @ inner @ mh(v)
 
@@ -84,7 +84,7 @@ class LinalgEigh(Function):
     def jvp(ctx, t):  # P = V^H dA V: dL = Re diag(P), dV = V (F * P) (no phase change)
         w, v = ctx.saved_tensors
         p = mh(v) @ t @ v
-        return real_part(np.diagonal(p, axis1=-2, axis2=-1)).copy(), v @ (_gap_inverse(w) * p)
+        return np.real(np.diagonal(p, axis1=-2, axis2=-1)).copy(), v @ (_gap_inverse(w) * p)
 
 
 def _check_gauge(phase_u, phase_v, what: str, tail: str) -> None:
@@ -96,7 +96,7 @@ def _check_gauge(phase_u, phase_v, what: str, tail: str) -> None:
 
 
 def _check_eigh(a) -> None:
-    check_float_matrix("linalg.eigh", a, square=True, dtype_check=False, complex_ok=True)
+    check_float_matrix("linalg.eigh", a, square=True, dtype_check=False)
     if a._data.dtype.kind not in "fc":  # torch's dispatcher refuses before linalg's own check
         from reference import dtypes
 
@@ -164,7 +164,7 @@ class LinalgSvd(Function):
             m, n, k = t.shape[-2], t.shape[-1], s.shape[-1]
             du = np.concatenate([du, np.zeros((*du.shape[:-1], m - k), du.dtype)], -1)
             dv = np.concatenate([dv, np.zeros((*dv.shape[:-1], n - k), dv.dtype)], -1)
-        return du, real_part(pd).copy(), mh(dv)
+        return du, np.real(pd).copy(), mh(dv)
 
 
 def _reduced(u, s, vh):
@@ -204,22 +204,20 @@ def _svd_backward(u, s, vh, gu, gs, gvh):
         if complex_case:
             phase_v = diag(vhgv).imag
     if complex_case:
-        _check_gauge(imag_data(diag(uhgu)) if gu is not None else 0.0,
-                     imag_data(diag(vhgv)) if gvh is not None else 0.0,
-                     "svd_backward: The singular vectors", "phase term, making it")  # fmt: skip
+        _check_gauge(xp.data(phase_u), xp.data(phase_v), "svd_backward: The singular vectors", "phase term, making it")
         inner = inner + diag_embed(0.5j * (phase_u - phase_v) / s)
     return u @ inner @ vh + out
 
 
 def svd(A, full_matrices=True, *, driver=None, out=None):  # noqa: N803
     """``torch.linalg.svd``: (U, S, Vh), singular values descending."""
-    check_float_matrix("linalg.svd", A, complex_ok=True)
+    check_float_matrix("linalg.svd", A)
     return _Svd(*apply(LinalgSvd, "LinalgSvdBackward0", (A,), full_matrices=bool(full_matrices)))
 
 
 def svdvals(A, *, driver=None, out=None):  # noqa: N803
     """The singular values alone (the same node as svd, whose vectors a second derivative needs)."""
-    check_float_matrix("linalg.svd", A, complex_ok=True)
+    check_float_matrix("linalg.svd", A)
     return apply(LinalgSvd, "LinalgSvdBackward0", (A,), full_matrices=False)[1]
 
 
@@ -255,7 +253,7 @@ class LinalgQr(Function):
         dtype = dtype_of(q)
         strict_upper = np.triu(np.ones((n, n)), 1).astype(dtype)
         eye = np.eye(n, dtype=dtype)
-        x = m * strict_upper + real_part(m) * eye + mh(m * strict_upper)
+        x = m * strict_upper + xp.real(m) * eye + mh(m * strict_upper)
         return solve_triangular_any(r, gq + q @ x, upper=True, left=False, transpose=True)
 
     @staticmethod
@@ -275,7 +273,7 @@ class LinalgQr(Function):
 
 def qr(A, mode="reduced", *, out=None):  # noqa: N803
     """``torch.linalg.qr``: (Q, R) with ``mode`` 'reduced', 'complete' or 'r' (Q empty)."""
-    check_float_matrix("linalg.qr", A, complex_ok=True)
+    check_float_matrix("linalg.qr", A)
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(
             f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', or 'complete'"
@@ -343,7 +341,7 @@ def _not_positive_definite(a: np.ndarray) -> Exception:
 
 
 def cholesky(A, *, upper=False, out=None):  # noqa: N803
-    check_float_matrix("linalg.cholesky", A, square=True, complex_ok=True)
+    check_float_matrix("linalg.cholesky", A, square=True)
     return apply(LinalgCholesky, "LinalgCholeskyExBackward0", (A,), upper=bool(upper))
 
 

@@ -202,7 +202,7 @@ def _align(operands: tuple, op_labels: list[list[int]], layout: _Layout) -> tupl
 
 
 def _diagonal(op, d1: int, d2: int):
-    from reference.ops.linalg import diagonal
+    from reference.ops.diagonals import diagonal
 
     return diagonal(op, 0, d1, d2)
 

@@ -78,7 +78,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):  # noqa: N803 -
             "dimensions of float, double, cfloat or cdouble types"
         )
     if hermitian:
-        check_float_matrix("linalg.eigh", A, square=True, complex_ok=True)
+        check_float_matrix("linalg.eigh", A, square=True)
     return apply(LinalgPinv, "LinalgPinvBackward0", (A,), hermitian=bool(hermitian))
 
 

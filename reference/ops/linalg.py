@@ -1,7 +1,7 @@
 """Linear algebra: the matrix products (dot, mv, mm, bmm, and matmul composed from them
 the way torch composes it, so ``grad_fn`` chains carry torch's node names: MmBackward0,
-UnsafeViewBackward0 over BmmBackward0, ...), outer, trace and diagonal. einsum lives in
-einsum.py, inv/det/solve in solvers.py, the decompositions, matrix functions, least squares
+UnsafeViewBackward0 over BmmBackward0, ...) and outer. trace and diagonal live in
+diagonals.py, einsum in einsum.py, inv/det/solve in solvers.py, the decompositions, matrix functions, least squares
 and matrix norms in their own modules (reference.linalg exposes them); this module lists the
 whole family's top-level functions and Tensor methods."""
 
@@ -15,9 +15,9 @@ from reference import dtypes
 from reference.autograd import arrayops as xp
 from reference.autograd.function import Function, apply, sum_tangents
 from reference.ops import shape as shapes
+from reference.ops.diagonals import diagonal, trace
 from reference.ops.einsum import einsum
 from reference.ops.matrix_functions import logdet, matrix_exp, matrix_power, slogdet
-from reference.ops.operands import normalize_dim
 from reference.ops.pointwise import mul
 from reference.ops.solvers import det, inverse
 from reference.ops.triangular import cholesky_solve
@@ -326,7 +326,7 @@ def rmatmul(input, other):
     return matmul(other, input)
 
 
-# -- outer, trace, diagonal ------------------------------------------------------------------
+# -- outer ----------------------------------------------------------------------------------
 
 
 def outer(input, vec2):
@@ -335,113 +335,6 @@ def outer(input, vec2):
         if t._data.ndim != 1:
             raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t._data.ndim}-D")
     return mul(shapes.reshape(input, input._data.shape[0], 1), vec2)
-
-
-class Trace(Function):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.shape = a.shape
-        return np.trace(a, dtype=np.int64 if a.dtype.kind in "bi" else None)
-
-    @staticmethod
-    def backward(ctx, g):
-        if type(g) is np.ndarray:
-            out = np.zeros(ctx.shape, g.dtype)
-            _diagonal_view(out, 0, 0, 1)[...] = g
-            return out
-        # recorded as torch records it: index_fill of the flattened matrix, then a view
-        n, m = ctx.shape
-        flat = apply(_FillFlatDiagonal, "IndexFillBackward1", (g,), n=n, m=m)
-        return shapes.view(flat, n, m)
-
-    @staticmethod
-    def jvp(ctx, t):
-        return np.trace(t)
-
-
-class _FillFlatDiagonal(Function):  # a flattened n x m zero matrix with g on its diagonal
-    @staticmethod
-    def forward(ctx, g, n, m):
-        ctx.n, ctx.m = n, m
-        out = np.zeros(n * m, g.dtype)
-        out[:: m + 1][: min(n, m)] = g
-        return out
-
-    @staticmethod
-    def backward(ctx, gg):
-        mask = np.zeros(ctx.n * ctx.m, bool)
-        mask[:: ctx.m + 1][: min(ctx.n, ctx.m)] = True
-        return (gg * mask.astype(xp.data(gg).dtype)).sum()
-
-    @staticmethod
-    def jvp(ctx, t):
-        return _FillFlatDiagonal.forward(ctx, t, ctx.n, ctx.m)
-
-
-def trace(input):
-    if input._data.ndim != 2:
-        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
-    return apply(Trace, "TraceBackward0", (input,))
-
-
-def _diagonal_view(a: np.ndarray, offset: int, d1: int, d2: int) -> np.ndarray:
-    """A writable view of the diagonal (torch's layout: the other dims, then the diagonal)."""
-    b = np.moveaxis(a, (d1, d2), (-2, -1))
-    b = b[..., :, offset:] if offset >= 0 else b[..., -offset:, :]
-    length = min(b.shape[-2], b.shape[-1])
-    strides = (*b.strides[:-2], b.strides[-2] + b.strides[-1])
-    return np.lib.stride_tricks.as_strided(b, (*b.shape[:-2], length), strides)
-
-
-class Diagonal(Function):
-    @staticmethod
-    def forward(ctx, a, offset, d1, d2):
-        ctx.shape, ctx.where = a.shape, (offset, d1, d2)
-        return _diagonal_view(a, offset, d1, d2)
-
-    @staticmethod
-    def backward(ctx, g):
-        return _embed_diagonal(g, ctx.shape, ctx.where)
-
-    @staticmethod
-    def jvp(ctx, t):
-        return _diagonal_view(t, *ctx.where)
-
-
-class DiagonalEmbed(Function):  # diagonal's backward, itself differentiable (create_graph)
-    @staticmethod
-    def forward(ctx, g, shape, where):
-        ctx.shape, ctx.where = shape, where
-        out = np.zeros(shape, g.dtype)
-        _diagonal_view(out, *where)[...] = g
-        return out
-
-    @staticmethod
-    def backward(ctx, gg):
-        offset, d1, d2 = ctx.where
-        if type(gg) is np.ndarray:
-            return _diagonal_view(gg, offset, d1, d2)
-        return diagonal(gg, offset, d1, d2)
-
-    @staticmethod
-    def jvp(ctx, t):
-        return DiagonalEmbed.forward(ctx, t, ctx.shape, ctx.where)
-
-
-def _embed_diagonal(g, shape: tuple, where: tuple):
-    if type(g) is np.ndarray:
-        out = np.zeros(shape, g.dtype)
-        _diagonal_view(out, *where)[...] = g
-        return out
-    return apply(DiagonalEmbed, "DiagonalBackwardBackward0", (g,), shape=shape, where=where)
-
-
-def diagonal(input, offset=0, dim1=0, dim2=1):
-    n = input._data.ndim
-    d1, d2 = normalize_dim(dim1, n), normalize_dim(dim2, n)
-    if d1 == d2:
-        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    return apply(Diagonal, "DiagonalBackward0", (input,), offset=int(offset), d1=d1, d2=d2)
 
 
 # Top-level functions (``reference.matmul``) and Tensor methods (``x.matmul``, ``@``).

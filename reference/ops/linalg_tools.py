@@ -54,19 +54,6 @@ def mh(x: Any) -> Any:
     return x.mH if is_tensor(x) else (x.mT.conj() if x.dtype.kind == "c" else x.mT)
 
 
-def real_part(x: Any) -> Any:
-    """The real part (the value itself when real), in a recorded backward too."""
-    if is_tensor(x):
-        return x.real
-    return x.real if x.dtype.kind == "c" else x
-
-
-def imag_data(x: Any) -> np.ndarray:
-    """The imaginary part's raw values (for the gauge checks, never differentiated)."""
-    values = x._data if is_tensor(x) else x
-    return values.imag if values.dtype.kind == "c" else np.zeros_like(values)
-
-
 def solve_any(a: Any, b: Any) -> Any:
     """A^-1 B (B a batch of matrices)."""
     if is_tensor(a) or is_tensor(b):
@@ -102,11 +89,8 @@ def as_tensor(x: Any) -> Any:
     return Tensor._make(np.asarray(x))
 
 
-def check_float_matrix(
-    fn: str, a: Any, *, square: bool = False, dtype_check: bool = True, complex_ok: bool = False
-) -> None:
-    """torch's checks on the matrix argument of a linalg function, in torch's order; complex
-    matrices only where the engine's formulas take them (``complex_ok``)."""
+def check_float_matrix(fn: str, a: Any, *, square: bool = False, dtype_check: bool = True) -> None:
+    """torch's checks on the matrix argument of a linalg function, in torch's order."""
     from reference import dtypes
 
     data = a._data
@@ -118,6 +102,3 @@ def check_float_matrix(
     if dtype_check and data.dtype.kind not in "fc":
         raise RuntimeError(f"{fn}: Expected a floating point or complex tensor as input. Got "
                            f"{dtypes.scalar_type_name(data.dtype)}")  # fmt: skip
-    if data.dtype.kind == "c" and not complex_ok:
-        raise NotImplementedError(f"{fn}: the reference engine takes real matrices only here (torch takes complex "
-                                  "ones too); its complex decompositions are eigh, svd, qr and cholesky")  # fmt: skip

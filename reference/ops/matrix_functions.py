@@ -94,7 +94,7 @@ class LinalgMatrixExp(Function):
 
 
 def matrix_exp(A):  # noqa: N803 - torch's argument name
-    check_float_matrix("linalg.matrix_exp", A, square=True, complex_ok=True)
+    check_float_matrix("linalg.matrix_exp", A, square=True)
     return apply(LinalgMatrixExp, "LinalgMatrixExpBackward0", (A,))
 
 
@@ -140,7 +140,7 @@ def slogdet(A, *, out=None):  # noqa: N803
 
 
 def _slogdet(A, name: str):  # noqa: N803
-    check_float_matrix(name, A, square=True, complex_ok=True)
+    check_float_matrix(name, A, square=True)
     sign, logabsdet = apply(LinalgSlogdet, "LinalgSlogdetBackward0", (A,))
     return _Slogdet(sign, logabsdet)
 

@@ -124,20 +124,20 @@ class DiagonalCopy(Function):
 
     @staticmethod
     def forward(ctx, a, offset, d1, d2):
-        from reference.ops.linalg import _diagonal_view
+        from reference.ops.diagonals import _diagonal_view
 
         ctx.shape, ctx.where = a.shape, (offset, d1, d2)
         return _diagonal_view(a, offset, d1, d2).copy()
 
     @staticmethod
     def backward(ctx, g):
-        from reference.ops.linalg import _embed_diagonal
+        from reference.ops.diagonals import _embed_diagonal
 
         return _embed_diagonal(g, ctx.shape, ctx.where)
 
     @staticmethod
     def jvp(ctx, t):
-        from reference.ops.linalg import _diagonal_view
+        from reference.ops.diagonals import _diagonal_view
 
         return _diagonal_view(t, *ctx.where).copy()
 
@@ -147,7 +147,7 @@ class DiagEmbed(Function):
 
     @staticmethod
     def forward(ctx, a, offset, d1, d2):
-        from reference.ops.linalg import _diagonal_view
+        from reference.ops.diagonals import _diagonal_view
 
         ctx.where = (offset, d1, d2)
         m = (a.shape[-1] if a.ndim else 1) + abs(offset)
@@ -161,7 +161,7 @@ class DiagEmbed(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from reference.ops.linalg import _diagonal_view, diagonal
+        from reference.ops.diagonals import _diagonal_view, diagonal
 
         if _is_array(g):
             return _diagonal_view(g, *ctx.where)

@@ -56,7 +56,7 @@ class Var(Function):
     @staticmethod
     def jvp(ctx, t):
         a, out = ctx.saved_tensors
-        tangent = real_part(t * xp.conj(_var_factor(ctx, a))).sum(axis=ctx.axes, keepdims=ctx.keepdim)
+        tangent = np.real(t * xp.conj(_var_factor(ctx, a))).sum(axis=ctx.axes, keepdims=ctx.keepdim)  # real output
         return _std_scale(tangent, out) if ctx.std else tangent
 
 
@@ -85,11 +85,6 @@ def _mean(a, axes, count: int):
         return (a.sum(axis=axes, keepdims=True, dtype=wide) / count).astype(a.dtype, copy=False)
     wide = a.to(dtypes.complex128) if a.is_complex() else a.double()  # a Tensor under create_graph
     return (wide.sum(axis=axes, keepdims=True) / count).to(a.dtype)
-
-
-def real_part(x: np.ndarray) -> np.ndarray:
-    """A tangent of a real output from a complex product (a no-op on real arrays)."""
-    return x.real if x.dtype.kind == "c" else x
 
 
 def _std_scale(g, std):

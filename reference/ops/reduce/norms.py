@@ -17,7 +17,6 @@ from reference.autograd import arrayops as xp
 from reference.autograd.function import Function, apply
 from reference.ops.operands import normalize_dim
 from reference.ops.reduce.axes import QUIET, as_constant, axes_of, cast, is_tensor, kept_shape, torch_type_name
-from reference.ops.reduce.moments import real_part
 
 INF = math.inf
 
@@ -49,7 +48,7 @@ class VectorNorm(Function):
             return np.zeros_like(out)
         r = out.reshape(ctx.kept)
         derivative = _norm_backward(cast(a, ctx.dtype), r, np.ones_like(r), ctx.ord, ctx.axes)
-        return real_part(t * xp.conj(derivative)).sum(axis=ctx.axes, keepdims=ctx.keepdim)
+        return np.real(t * xp.conj(derivative)).sum(axis=ctx.axes, keepdims=ctx.keepdim)
 
 
 def _norm(x: np.ndarray, ord: float, axes: tuple, keepdim: bool) -> np.ndarray:
