@@ -107,6 +107,7 @@ def print_report(figures: dict) -> None:
           f"of the total (target < 30%): checker {total['checker_own_pct']:.1f}%, case generation "
           f"{total['generation_pct']:.1f}%; the timing proxies ~{run['proxy_pct']:.1f}%; garbage collection "
           f"{total['gc_pct']:.1f}% (wherever it lands)")  # fmt: skip
+    print(f"at zero overhead (the engine and torch calls alone): {total['bare_cases_per_s']:.1f} cases/s")
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -328,6 +329,8 @@ def _comparison(args, commit: str, baseline: dict, current: dict) -> dict:
         "same_case_counts": same, "same_check_counts": same and b["checks"] == c["checks"],
         "targets": {"overhead_below_30_pct": c["overhead_pct"] < 30,
                     "cases_per_s_at_least_2x": ratio["cases_per_s"] >= 2},
+        # what the current side could reach if its framework cost nothing (its engine and torch calls alone)
+        "bound_at_zero_overhead": c["bare_cases_per_s"] / b["cases_per_s"] if c.get("bare_cases_per_s") else None,
     }  # fmt: skip
 
 
@@ -355,6 +358,10 @@ def print_comparison(figures: dict) -> None:
         "the seed fixes each side's own cases: if the case generation changed between the two, equal counts need "
         "not mean equal cases"
     )
+    bound = figures["bound_at_zero_overhead"]
+    if bound:
+        print(f"bound: with no framework cost at all, the current side's engine and torch calls alone would give "
+              f"{bound:.2f}x the baseline's cases/s ({c['total']['bare_cases_per_s']:.1f} cases/s)")  # fmt: skip
     t = figures["targets"]
     print(f"targets: overhead < 30%: {'yes' if t['overhead_below_30_pct'] else 'no'} "
           f"({c['total']['overhead_pct']:.1f}%); cases/s >= 2x baseline: "

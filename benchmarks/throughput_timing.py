@@ -236,6 +236,8 @@ def summarise(streams: list[Stream]) -> dict:
         "engine_pct": 100 * engine / wall, "torch_pct": 100 * torch_ / wall,
         "checker_own_pct": 100 * (checking - engine - torch_) / wall, "generation_pct": 100 * (wall - checking) / wall,
         "overhead_pct": 100 * (wall - engine - torch_) / wall, "gc_pct": 100 * gc_ / wall,
+        # the rate if the framework cost nothing: the engine and torch calls it makes, alone
+        "bare_cases_per_s": s["cases"] / (engine + torch_) if engine + torch_ > 0 else None,
     }  # fmt: skip
 
 

@@ -105,6 +105,7 @@ _integers = functools.lru_cache(maxsize=1024)(st.integers)
 
 
 @functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=4096)  # built once per shape: see kwargs_for
 def values(shape: Shape, domain: Domain, dtype: str) -> st.SearchStrategy[np.ndarray]:
     """An array of ``shape`` with elements in ``domain`` (made in float64, then cast). Two
     choices per array, whatever its size: a layout and one byte string with 8 bytes per element
@@ -119,6 +120,7 @@ def values(shape: Shape, domain: Domain, dtype: str) -> st.SearchStrategy[np.nda
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def complex_values(shape: Shape, domain: Domain, dtype: str) -> st.SearchStrategy[np.ndarray]:
     """Complex numbers as ``view_as_real`` pairs in ``dtype`` (shape + (2,)): the real part from
     ``domain``, which keeps a positive domain's branch cuts (log, sqrt: the negative real axis)

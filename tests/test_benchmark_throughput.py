@@ -45,6 +45,10 @@ def test_quick_run_reports_rates_and_an_overhead_share(quick):
     shares = total["engine_pct"] + total["torch_pct"] + total["checker_own_pct"] + total["generation_pct"]
     assert shares == pytest.approx(100)
     assert 0 <= total["failing"] <= total["checks"]  # counted, not judged: the checker's tests judge
+    # the rate at zero overhead: the cases over the bare engine and torch time, above the measured rate
+    bare_s = total["wall_s"] * (total["engine_pct"] + total["torch_pct"]) / 100
+    assert total["bare_cases_per_s"] == pytest.approx(total["cases"] / bare_s)
+    assert total["bare_cases_per_s"] > total["cases_per_s"]
     assert written["total"] == pytest.approx(total)
 
 
@@ -79,6 +83,7 @@ def test_the_summary_line_quotes_the_figures(quick, capsys):
     printed = capsys.readouterr().out
     assert f"{figures['total']['cases_per_s']:.1f} cases/s" in printed
     assert f"framework overhead {figures['total']['overhead_pct']:.1f}%" in printed
+    assert f"at zero overhead (the engine and torch calls alone): {figures['total']['bare_cases_per_s']:.1f}" in printed
     assert "process settings: torch threads 1, TF32 off" in printed and "gc.freeze() after start-up" in printed
 
 
@@ -150,7 +155,10 @@ def test_compare_measures_a_revision_beside_the_working_tree(tmp_path, capsys):
     b, c = baseline["total"]["cases_per_s"], current["total"]["cases_per_s"]
     assert figures["ratio"]["cases_per_s"] == pytest.approx(c / b)
     assert set(figures["targets"]) == {"overhead_below_30_pct", "cases_per_s_at_least_2x"}
+    assert figures["bound_at_zero_overhead"] == pytest.approx(current["total"]["bare_cases_per_s"] / b)
+    assert figures["bound_at_zero_overhead"] > figures["ratio"]["cases_per_s"]
     printed = capsys.readouterr().out
+    assert f"would give {figures['bound_at_zero_overhead']:.2f}x the baseline's cases/s" in printed
     assert f"{b:.1f}" in printed and f"{c:.1f}" in printed
     assert f"gradcheck_suite from {baseline['code']['gradcheck_suite']}" in printed
     assert "case counts per stream: the same on both sides" in printed and "targets: overhead < 30%" in printed

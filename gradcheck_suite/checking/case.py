@@ -268,12 +268,14 @@ class CaseChecker:
             if not enabled:
                 continue
             noise = noise64[stage == "hvp"]
-            result = build(self.engine, self.oracle, case, wide, v, n_terms, noise, settings=self.settings, **extra)
+            result = build(
+                self.engine, self.oracle, case, wide, v, n_terms, noise, settings=self.settings, nondet=self.nondet,
+                **extra,
+            )  # fmt: skip
             if isinstance(result, higher_order.Failed):
                 out.append(self._record(case, ids, f"{stage}-torch", result.verdict, detail=result.detail))
                 continue
             w, one_sided, method, locate_fn, nearby = result
-            w.nondet = self.nondet
             declared = _declared(case, stage, w.flat)
             verdict = judge(
                 w,
