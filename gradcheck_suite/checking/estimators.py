@@ -21,7 +21,7 @@ import numpy as np
 
 from gradcheck_suite.checking import tolerances
 from gradcheck_suite.checking.judge import Flat
-from gradcheck_suite.oracles import complex_step, nearby
+from gradcheck_suite.oracles import complex_step, element_batches, nearby
 from gradcheck_suite.oracles import finite_diff as fd
 
 LEAF = 8
@@ -41,6 +41,7 @@ class Estimator:
     shrinks: tuple[float, ...] = ()  # per input: steps narrowed for its measured condition (finite_diff.shrink_for)
     phi_many: fd.PhiMany | None = None  # phi at many points in one call (fill's batches)
     complex_many: Callable[[list[list[np.ndarray]]], list[np.ndarray]] | None = None  # complex_fn, batched
+    phi_each: element_batches.PhiEach | None = None  # phi at many points, each as phi gives it
 
     def shrink(self, i: int | None = None) -> float:
         """Input i's step narrowing; for a joint step (i None) the narrowest of them."""
@@ -73,6 +74,14 @@ class Estimator:
         return fd.precise_directional(self.phi, self.xs, self.flat.split(d_flat), self.shrink())
 
     def one_sided(self, idx: np.ndarray) -> fd.OneSided:
+        if self.phi_each is not None:  # every element's five evaluations in one batched call
+            targets = [self.flat.locate(int(j)) for j in idx]
+            refined = [self.steps.get(int(j)) for j in idx]  # the step refine settled on, else the default
+            steps = [
+                fd.step(abs(float(self.xs[i][k])), self.shrink(i)) if h is None else h
+                for h, (i, k) in zip(refined, targets)
+            ]
+            return element_batches.one_sided_elements(self.phi_each, self.xs, targets, steps)
         parts = []
         for j in idx:
             i, k = self.flat.locate(int(j))
@@ -115,12 +124,20 @@ class Estimator:
         one-sided differences. The complex step has no step to refine."""
         if self.complex_fn is not None:
             return
-        for j in idx:
-            i, k = self.flat.locate(int(j))
-            first = fd.Derivative(float(ref[j]), float(err[j]) if np.isfinite(err[j]) else np.inf)
-            refined = fd.refined_element(self.phi, self.xs, i, k, first, self.shrink(i))
+        idx = [int(j) for j in idx]
+        targets = [self.flat.locate(j) for j in idx]
+        firsts = [fd.Derivative(float(ref[j]), float(err[j]) if np.isfinite(err[j]) else np.inf) for j in idx]
+        if self.phi_each is not None:  # all the ladders in lockstep, each rung one batched call
+            shrinks = [self.shrink(i) for i in range(len(self.xs))]
+            found = element_batches.refined_elements(self.phi_each, self.xs, targets, firsts, shrinks)
+        else:
+            found = [
+                fd.refined_element(self.phi, self.xs, i, k, first, self.shrink(i))
+                for (i, k), first in zip(targets, firsts)
+            ]
+        for j, refined in zip(idx, found):
             if refined is not None:
-                (best, h), j = refined, int(j)
+                best, h = refined
                 ref[j], err[j], self.steps[j] = best.value, best.error, h
 
     def precise(self, idx, ref: np.ndarray, err: np.ndarray) -> None:

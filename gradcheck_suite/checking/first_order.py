@@ -129,10 +129,16 @@ def _estimator(
     # it evaluates many points in one call (evaluate_many), and the noise probe measured its rounding
     source = oracle
 
-    def phi(xs):
+    def phi_of(out) -> tuple[float, float]:
         with np.errstate(all="ignore"):
-            f = np.asarray(source.evaluate(case.op, xs, case.kwargs), dtype=np.float64).ravel()
+            f = np.asarray(out, dtype=np.float64).ravel()
             return float(f @ flat_v), float(np.abs(f) @ abs_v) + hidden
+
+    def phi(xs):
+        return phi_of(source.evaluate(case.op, xs, case.kwargs))
+
+    def phi_each(points):  # as phi at each point (not phi_many's one matrix product: the same bits as phi)
+        return [phi_of(out) for out in source.evaluate_many(case.op, points, case.kwargs)]
 
     def phi_many(points):
         outs = source.evaluate_many(case.op, points, case.kwargs)
@@ -140,7 +146,7 @@ def _estimator(
             f = np.stack([np.asarray(o, dtype=np.float64).ravel() for o in outs])
             return f @ flat_v, np.abs(f) @ abs_v + hidden
 
-    est = Estimator(phi, wide, flat, n_terms=n_terms, shrinks=tuple(shrinks), phi_many=phi_many)
+    est = Estimator(phi, wide, flat, n_terms=n_terms, shrinks=tuple(shrinks), phi_many=phi_many, phi_each=phi_each)
     # the complex step pays off over a full gradient (one evaluation per element instead of four);
     # a handful of probes would spend on trusting it what it saves, and a probe left unsure by
     # central differences is estimated again to a higher order (_probe)

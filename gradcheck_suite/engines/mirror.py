@@ -113,7 +113,7 @@ class MirrorEngine(Engine):
         vmap = getattr(getattr(self.module, "func", None), "vmap", None)
         if vmap is None or len(points) < MIN_BATCH or not points[0]:
             return [self.evaluate(op, arrays, kwargs) for arrays in points]
-        key = (op.name, tuple((a.dtype.str, a.shape) for a in map(np.asarray, points[0])), repr(kwargs))
+        key = (op.name, tuple((a.dtype.str, a.shape) for a in map(np.asarray, points[0])), _kwargs_key(kwargs))
         if key in self._refused:
             return [self.evaluate(op, arrays, kwargs) for arrays in points]
         try:
@@ -134,6 +134,15 @@ class MirrorEngine(Engine):
             return np.asarray(t.detach().numpy())
         except RuntimeError:  # torch's efficient ZeroTensor (e.g. abs's second derivative) needs force
             return np.asarray(t.detach().numpy(force=True))
+
+
+def _kwargs_key(kwargs: dict) -> tuple:
+    """The kwargs as a hashable key: arrays by dtype, shape and bytes (their repr costs
+    milliseconds, and this key is made for every batch), anything else by repr."""
+    return tuple(
+        (k, ("array", v.dtype.str, v.shape, v.tobytes()) if isinstance(v, np.ndarray) else repr(v))
+        for k, v in sorted(kwargs.items())
+    )
 
 
 def _same(batched, single) -> bool:
