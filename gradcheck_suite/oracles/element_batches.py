@@ -27,9 +27,10 @@ from gradcheck_suite.oracles.finite_diff import (
     Derivative,
     OneSided,
     _combine,
-    _one_side,
     _rounding,
     agree,
+    one_sided_from,
+    one_sided_points,
     step,
 )
 
@@ -137,27 +138,10 @@ def one_sided_elements(
     derivatives and their errors, one element per target (5 evaluations each, one call)."""
     if not targets:
         return OneSided(*(np.zeros(0) for _ in range(4)))
-    got = phi_each([_moved(xs, i, k, x) for (i, k), h in zip(targets, steps) for x in _one_sided_points(xs, i, k, h)])
-    out = []
-    for n, ((i, k), h) in enumerate(zip(targets, steps)):
-        x0 = float(xs[i][k])
-        (f0, s0), rest = got[5 * n], iter(got[5 * n + 1 : 5 * n + 5])
-        sides = []
-        for sign in (-1.0, 1.0):
-            diffs = []
-            for s in (h, h / 2):
-                moved = x0 + sign * s
-                f, sf = next(rest)
-                with np.errstate(invalid="ignore", over="ignore"):
-                    diffs.append(((f - f0) / (moved - x0), _rounding((sf, s0), moved - x0)))
-            sides.append(_one_side(diffs))
-        out.append((*sides[0], *sides[1]))
-    return OneSided(*(np.array(column, dtype=np.float64) for column in zip(*out)))
-
-
-def _one_sided_points(xs: Sequence[np.ndarray], i: int, k: tuple, h: float) -> list[float]:
-    x0 = float(xs[i][k])
-    return [x0, x0 - h, x0 - h / 2, x0 + h, x0 + h / 2]
+    at = [(float(xs[i][k]), h) for (i, k), h in zip(targets, steps)]
+    got = phi_each([_moved(xs, i, k, x) for (i, k), (x0, h) in zip(targets, at) for x in one_sided_points(x0, h)])
+    rows = [one_sided_from(x0, h, got[5 * n : 5 * n + 5]) for n, (x0, h) in enumerate(at)]
+    return OneSided(*(np.array(column, dtype=np.float64) for column in zip(*rows)))
 
 
 def _moved(xs: Sequence[np.ndarray], i: int, k: tuple, value: float) -> list[np.ndarray]:

@@ -333,18 +333,28 @@ def one_sided_element(
     x0 = float(xs[i][k])
     h = step(abs(x0), shrink) if h is None else h
     at = _setter(phi, xs, i, k)
-    f0, s0 = at(x0)
+    return OneSided(*map(np.float64, one_sided_from(x0, h, [at(x) for x in one_sided_points(x0, h)])))
+
+
+def one_sided_points(x0: float, h: float) -> list[float]:
+    """Where one_sided_element evaluates phi: x0, then the left side's steps h, h/2, then the right's."""
+    return [x0, x0 - h, x0 - h / 2, x0 + h, x0 + h / 2]
+
+
+def one_sided_from(x0: float, h: float, at: list[tuple[float, float]]) -> tuple[float, float, float, float]:
+    """(left, its error, right, its error) from phi's (value, scale) at ``one_sided_points``."""
+    (f0, s0), moved_at = at[0], iter(at[1:])
     sides = []
     for sign in (-1.0, 1.0):
         diffs = []
         for s in (h, h / 2):
             moved = x0 + sign * s
-            f, sf = at(moved)
+            f, sf = next(moved_at)
             with np.errstate(invalid="ignore", over="ignore"):
                 diffs.append(((f - f0) / (moved - x0), _rounding((sf, s0), moved - x0)))
         sides.append(_one_side(diffs))
     (left, le), (right, re) = sides
-    return OneSided(np.float64(left), np.float64(le), np.float64(right), np.float64(re))
+    return left, le, right, re
 
 
 def one_sided_directional(
