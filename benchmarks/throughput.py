@@ -13,6 +13,10 @@ made inside another, on either proxy, belongs to the outer one). Then
     overhead  = total - bare, in percent of total: the checker's own work (noise probes,
                 finite-difference bookkeeping, tolerances, judging, records) and hypothesis
 
+and two rates no framework work can beat: cases / bare (the framework costing nothing), and
+cases / (bare + generation) (the checker's own work costing nothing, hypothesis as it is);
+``--compare`` divides both by the baseline's rate: bounds on the ratio any checker speed-up reaches.
+
 Each repeat runs every stream again on the same cases (the seed fixes them); a stream's
 figures are the median over the repeats, after one untimed example per stream (torch's first
 calls). After that untimed pass the process is set up as the commands set theirs
@@ -107,7 +111,8 @@ def print_report(figures: dict) -> None:
           f"of the total (target < 30%): checker {total['checker_own_pct']:.1f}%, case generation "
           f"{total['generation_pct']:.1f}%; the timing proxies ~{run['proxy_pct']:.1f}%; garbage collection "
           f"{total['gc_pct']:.1f}% (wherever it lands)")  # fmt: skip
-    print(f"at zero overhead (the engine and torch calls alone): {total['bare_cases_per_s']:.1f} cases/s")
+    print(f"at zero overhead (the engine and torch calls alone): {total['bare_cases_per_s']:.1f} cases/s; with the "
+          f"checker's own work at zero, generation as it is: {total['generated_cases_per_s']:.1f} cases/s")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -331,6 +336,10 @@ def _comparison(args, commit: str, baseline: dict, current: dict) -> dict:
                     "cases_per_s_at_least_2x": ratio["cases_per_s"] >= 2},
         # what the current side could reach if its framework cost nothing (its engine and torch calls alone)
         "bound_at_zero_overhead": c["bare_cases_per_s"] / b["cases_per_s"] if c.get("bare_cases_per_s") else None,
+        # ... and with a checker that costs nothing, but cases generated as they are
+        "bound_with_generation": (
+            c["generated_cases_per_s"] / b["cases_per_s"] if c.get("generated_cases_per_s") else None
+        ),
     }  # fmt: skip
 
 
@@ -361,7 +370,9 @@ def print_comparison(figures: dict) -> None:
     bound = figures["bound_at_zero_overhead"]
     if bound:
         print(f"bound: with no framework cost at all, the current side's engine and torch calls alone would give "
-              f"{bound:.2f}x the baseline's cases/s ({c['total']['bare_cases_per_s']:.1f} cases/s)")  # fmt: skip
+              f"{bound:.2f}x the baseline's cases/s ({c['total']['bare_cases_per_s']:.1f} cases/s); with a checker "
+              f"that cost nothing but the cases generated as they are, {figures['bound_with_generation']:.2f}x "
+              f"({c['total']['generated_cases_per_s']:.1f} cases/s)")  # fmt: skip
     t = figures["targets"]
     print(f"targets: overhead < 30%: {'yes' if t['overhead_below_30_pct'] else 'no'} "
           f"({c['total']['overhead_pct']:.1f}%); cases/s >= 2x baseline: "

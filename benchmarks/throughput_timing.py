@@ -238,6 +238,8 @@ def summarise(streams: list[Stream]) -> dict:
         "overhead_pct": 100 * (wall - engine - torch_) / wall, "gc_pct": 100 * gc_ / wall,
         # the rate if the framework cost nothing: the engine and torch calls it makes, alone
         "bare_cases_per_s": s["cases"] / (engine + torch_) if engine + torch_ > 0 else None,
+        # ... and if the checker's own work cost nothing, but hypothesis generated the cases as it does
+        "generated_cases_per_s": s["cases"] / (engine + torch_ + wall - checking) if wall > 0 else None,
     }  # fmt: skip
 
 
