@@ -77,12 +77,13 @@ def test_batched_one_sided_derivatives_are_the_one_element_ones(name):
     terms, xs = FUNCTIONS[name]
     phi = phi_of(terms)
     targets = _targets(xs)
-    steps = [fd.step(abs(float(xs[i][k])), 0.5) if n % 2 else 1e-3 for n, (i, k) in enumerate(targets)]
-    singles = [fd.one_sided_element(phi, xs, i, k, h) for (i, k), h in zip(targets, steps)]
+    steps = [None if n % 2 else 1e-3 for n in range(len(targets))]  # None: the element's default step
+    shrinks = [0.5] * len(xs)
+    singles = [fd.one_sided_element(phi, xs, i, k, h, 0.5) for (i, k), h in zip(targets, steps)]
     calls: list = []
-    got = eb.one_sided_elements(batched(phi, calls), xs, targets, steps)
+    got = eb.one_sided_elements(batched(phi, calls), xs, targets, steps, shrinks)
     for field in ("left", "left_error", "right", "right_error"):
         np.testing.assert_array_equal(getattr(got, field), [getattr(s, field) for s in singles])
     assert calls == [5 * len(targets)]
-    empty = eb.one_sided_elements(batched(phi, calls), xs, [], [])
+    empty = eb.one_sided_elements(batched(phi, calls), xs, [], [], shrinks)
     assert empty.left.shape == (0,)

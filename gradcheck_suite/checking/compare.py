@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+TINY = np.finfo(np.float64).tiny  # floor of the relative error's denominator
+
 
 @dataclass
 class Comparison:
@@ -58,9 +60,6 @@ def compare(actual: np.ndarray, expected: np.ndarray, tol: np.ndarray) -> Compar
         ok=top <= 1.0, max_abs_err=float(diff.max()), max_rel_err=rel, tolerance=float(tol.flat[flat]), score=top,
         worst=worst, actual=float(a.flat[flat]), expected=float(e.flat[flat]), nonfinite=nonfinite,
     )  # fmt: skip
-
-
-TINY = np.finfo(np.float64).tiny
 
 
 def _diff_and_score(a: np.ndarray, e: np.ndarray, tol: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:

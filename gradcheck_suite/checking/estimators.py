@@ -41,7 +41,12 @@ class Estimator:
     shrinks: tuple[float, ...] = ()  # per input: steps narrowed for its measured condition (finite_diff.shrink_for)
     phi_many: fd.PhiMany | None = None  # phi at many points in one call (fill's batches)
     complex_many: Callable[[list[list[np.ndarray]]], list[np.ndarray]] | None = None  # complex_fn, batched
-    phi_each: element_batches.PhiEach | None = None  # phi at many points, each as phi gives it
+    phi_each: element_batches.PhiEach | None = None  # phi at many points, each as phi gives it (default: phi's loop)
+
+    def __post_init__(self) -> None:
+        if self.phi_each is None:
+            phi = self.phi
+            self.phi_each = lambda points: [phi(p) for p in points]
 
     def shrink(self, i: int | None = None) -> float:
         """Input i's step narrowing; for a joint step (i None) the narrowest of them."""
@@ -74,19 +79,12 @@ class Estimator:
         return fd.precise_directional(self.phi, self.xs, self.flat.split(d_flat), self.shrink())
 
     def one_sided(self, idx: np.ndarray) -> fd.OneSided:
-        if self.phi_each is not None:  # every element's five evaluations in one batched call
-            targets = [self.flat.locate(int(j)) for j in idx]
-            refined = [self.steps.get(int(j)) for j in idx]  # the step refine settled on, else the default
-            steps = [
-                fd.step(abs(float(self.xs[i][k])), self.shrink(i)) if h is None else h
-                for h, (i, k) in zip(refined, targets)
-            ]
-            return element_batches.one_sided_elements(self.phi_each, self.xs, targets, steps)
-        parts = []
-        for j in idx:
-            i, k = self.flat.locate(int(j))
-            parts.append(fd.one_sided_element(self.phi, self.xs, i, k, self.steps.get(int(j)), self.shrink(i)))
-        return fd.OneSided(*(np.array([getattr(p, f) for p in parts], dtype=np.float64) for f in _SIDES))
+        """Left and right derivatives at flat indices ``idx``, with the steps refine settled on
+        (else the default), all their evaluations in one batched call."""
+        targets = [self.flat.locate(int(j)) for j in idx]
+        steps = [self.steps.get(int(j)) for j in idx]
+        shrinks = [self.shrink(i) for i in range(len(self.xs))]
+        return element_batches.one_sided_elements(self.phi_each, self.xs, targets, steps, shrinks)
 
     def one_sided_along(self, d_flat: np.ndarray) -> fd.OneSided:
         """Left and right derivatives of phi along a flat direction (always the real forward)."""
@@ -127,14 +125,8 @@ class Estimator:
         idx = [int(j) for j in idx]
         targets = [self.flat.locate(j) for j in idx]
         firsts = [fd.Derivative(float(ref[j]), float(err[j]) if np.isfinite(err[j]) else np.inf) for j in idx]
-        if self.phi_each is not None:  # all the ladders in lockstep, each rung one batched call
-            shrinks = [self.shrink(i) for i in range(len(self.xs))]
-            found = element_batches.refined_elements(self.phi_each, self.xs, targets, firsts, shrinks)
-        else:
-            found = [
-                fd.refined_element(self.phi, self.xs, i, k, first, self.shrink(i))
-                for (i, k), first in zip(targets, firsts)
-            ]
+        shrinks = [self.shrink(i) for i in range(len(self.xs))]
+        found = element_batches.refined_elements(self.phi_each, self.xs, targets, firsts, shrinks)  # in lockstep
         for j, refined in zip(idx, found):
             if refined is not None:
                 best, h = refined

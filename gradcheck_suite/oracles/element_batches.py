@@ -26,12 +26,13 @@ from gradcheck_suite.oracles.finite_diff import (
     STALL,
     Derivative,
     OneSided,
-    _combine,
-    _rounding,
     agree,
+    central_from,
+    central_points,
     one_sided_from,
     one_sided_points,
     step,
+    with_element,
 )
 
 # phi at many points: (value, summand magnitude) per point, each computed as Phi computes it
@@ -110,43 +111,30 @@ def refined_elements(
 
 def estimates(phi_each: PhiEach, xs: Sequence[np.ndarray], requests: list[tuple[int, tuple, float]]) -> list:
     """finite_diff.element(phi, xs, i, k, h) for each (i, k, h), all 4 x len(requests)
-    evaluations in one ``phi_each`` call, with element's own arithmetic."""
+    evaluations in one ``phi_each`` call."""
     if not requests:
         return []
-    points = []
-    for i, k, h in requests:
-        x0 = float(xs[i][k])
-        points += [_moved(xs, i, k, value) for s in (h, h / 2) for value in (x0 + s, x0 - s)]
-    got = phi_each(points)
-    out = []
-    for n, (i, k, h) in enumerate(requests):
-        x0 = float(xs[i][k])
-        parts = []
-        for m, s in enumerate((h, h / 2)):
-            up, down = x0 + s, x0 - s
-            (p, sp), (q, sq) = got[4 * n + 2 * m], got[4 * n + 2 * m + 1]
-            parts.append(((p - q) / (up - down), _rounding((sp, sq), up - down)))
-        (d1, r1), (d2, r2) = parts
-        out.append(_combine(d1, r1, d2, r2))
-    return out
+    at = [(i, k, float(xs[i][k]), h) for i, k, h in requests]
+    got = _evaluated(phi_each, xs, at, central_points)
+    return [central_from(x0, h, got[4 * n : 4 * n + 4]) for n, (_, _, x0, h) in enumerate(at)]
 
 
 def one_sided_elements(
-    phi_each: PhiEach, xs: Sequence[np.ndarray], targets: Sequence[tuple[int, tuple]], steps: Sequence[float]
-) -> OneSided:
-    """one_sided_element at each (input, index) target with its step: arrays of left and right
-    derivatives and their errors, one element per target (5 evaluations each, one call)."""
+    phi_each: PhiEach, xs: Sequence[np.ndarray], targets: Sequence[tuple[int, tuple]],
+    steps: Sequence[float | None], shrinks: Sequence[float],
+) -> OneSided:  # fmt: skip
+    """one_sided_element at each (input, index) target with its step (None: the element's
+    default, narrowed by its input's shrink): arrays of left and right derivatives and their
+    errors, one element per target (5 evaluations each, one call)."""
     if not targets:
         return OneSided(*(np.zeros(0) for _ in range(4)))
-    at = [(float(xs[i][k]), h) for (i, k), h in zip(targets, steps)]
-    got = phi_each([_moved(xs, i, k, x) for (i, k), (x0, h) in zip(targets, at) for x in one_sided_points(x0, h)])
-    rows = [one_sided_from(x0, h, got[5 * n : 5 * n + 5]) for n, (x0, h) in enumerate(at)]
+    x0s = [float(xs[i][k]) for i, k in targets]
+    at = [(i, k, x0, step(abs(x0), shrinks[i]) if h is None else h) for (i, k), x0, h in zip(targets, x0s, steps)]
+    got = _evaluated(phi_each, xs, at, one_sided_points)
+    rows = [one_sided_from(x0, h, got[5 * n : 5 * n + 5]) for n, (_, _, x0, h) in enumerate(at)]
     return OneSided(*(np.array(column, dtype=np.float64) for column in zip(*rows)))
 
 
-def _moved(xs: Sequence[np.ndarray], i: int, k: tuple, value: float) -> list[np.ndarray]:
-    """The inputs with element k of input i set to ``value`` (a copy of that input)."""
-    moved = list(xs)
-    moved[i] = np.array(xs[i], dtype=np.float64, copy=True)
-    moved[i][k] = value
-    return moved
+def _evaluated(phi_each: PhiEach, xs, at: list[tuple[int, tuple, float, float]], points) -> list:
+    """phi at ``points(x0, h)`` of every (input, index, x0, step) in ``at``, in one call."""
+    return phi_each([with_element(xs, i, k, x) for i, k, x0, h in at for x in points(x0, h)])

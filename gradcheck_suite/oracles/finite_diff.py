@@ -200,12 +200,17 @@ def _setter(phi: Phi, xs: Sequence[np.ndarray], i: int, k: tuple) -> Callable[[f
     """phi as a function of element k of input i alone."""
 
     def at(value: float) -> tuple[float, float]:
-        moved = list(xs)
-        moved[i] = np.array(xs[i], dtype=np.float64, copy=True)
-        moved[i][k] = value
-        return phi(moved)
+        return phi(with_element(xs, i, k, value))
 
     return at
+
+
+def with_element(xs: Sequence[np.ndarray], i: int, k: tuple, value: float) -> list[np.ndarray]:
+    """The inputs with element k of input i set to ``value`` (that input copied, in float64)."""
+    moved = list(xs)
+    moved[i] = np.array(xs[i], dtype=np.float64, copy=True)
+    moved[i][k] = value
+    return moved
 
 
 def element(
@@ -216,11 +221,21 @@ def element(
     x0 = float(xs[i][k])
     h = step(abs(x0), shrink) if h is None else h
     at = _setter(phi, xs, i, k)
+    return central_from(x0, h, [at(x) for x in central_points(x0, h)])
+
+
+def central_points(x0: float, h: float) -> list[float]:
+    """Where ``element`` evaluates phi: x0 +- h, then x0 +- h/2."""
+    return [x0 + h, x0 - h, x0 + h / 2, x0 - h / 2]
+
+
+def central_from(x0: float, h: float, at: list[tuple[float, float]]) -> Derivative:
+    """Richardson's central difference from phi's (value, scale) at ``central_points``."""
     parts = []
-    for s in (h, h / 2):
+    for m, s in enumerate((h, h / 2)):
         up, down = x0 + s, x0 - s
-        (p, sp), (m, sm) = at(up), at(down)
-        parts.append(((p - m) / (up - down), _rounding((sp, sm), up - down)))
+        (p, sp), (q, sq) = at[2 * m], at[2 * m + 1]
+        parts.append(((p - q) / (up - down), _rounding((sp, sq), up - down)))
     (d1, r1), (d2, r2) = parts
     return _combine(d1, r1, d2, r2)
 
